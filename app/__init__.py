@@ -1,0 +1,1 @@
+"""The service: HTTP API, storage, replies and routing around the classifier library."""

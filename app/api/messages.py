@@ -1,0 +1,53 @@
+"""Messages: post one, read one, list the review queue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.deps import AgentKey, AnalyzerDep, IngestKey, ReaderKey, SessionDep, SettingsDep
+from app.models import Decision, MessageIn, ReviewQueuePage
+from app.services import triage
+
+router = APIRouter(prefix="/v1", tags=["messages"])
+
+_RESPONSES = {
+    200: {"description": "Already received (a retry): the stored decision", "model": Decision},
+    400: {"description": "Malformed body"},
+    401: {"description": "Missing or unknown API key"},
+    403: {"description": "The key lacks the ingest role"},
+    413: {"description": "Body over the size limit"},
+    422: {"description": "A field is missing or invalid"},
+}
+
+
+@router.post("/messages", status_code=status.HTTP_201_CREATED, response_model=Decision, responses=_RESPONSES)
+def post_message(payload: MessageIn, response: Response, session: SessionDep, analyzer: AnalyzerDep, _: IngestKey) -> Decision:
+    """Store a buyer message and return its decision: language, intent, draft, SOP and route.
+
+    Posting the same `external_id` on the same `channel` again returns the stored decision with
+    200 and creates nothing."""
+    decision, created = triage.ingest(session=session, message=payload, analyzer=analyzer)
+    session.commit()
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return decision
+
+
+@router.get("/messages/{message_id}", response_model=Decision)
+def get_message(message_id: int, session: SessionDep, analyzer: AnalyzerDep, _: ReaderKey) -> Decision:
+    return triage.get_decision(session=session, message_id=message_id, analyzer=analyzer)
+
+
+@router.get("/review-queue", response_model=ReviewQueuePage)
+def get_review_queue(
+    session: SessionDep,
+    analyzer: AnalyzerDep,
+    settings: SettingsDep,
+    _: AgentKey,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ReviewQueuePage:
+    """Messages routed to review, earliest `due_at` first."""
+    return triage.review_queue(session=session, analyzer=analyzer, limit=min(limit, settings.review_page_max), offset=offset)

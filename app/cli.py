@@ -1,0 +1,292 @@
+"""The `triage` command: a thin layer over the services and the classifier library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlmodel import Session
+
+from app import db
+from app.config import Settings
+from app.errors import TriageError
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Buyer message triage: serve, train, evaluate, manage keys.")
+keys_cli = typer.Typer(no_args_is_help=True, help="API keys for gateways, agents and trainers.")
+db_cli = typer.Typer(no_args_is_help=True, help="Database schema.")
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(db_cli, name="db")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's message names the bad variable
+        _fail(f"invalid settings: {exc}")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _progress(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request line")] = True,
+) -> None:
+    """Run the HTTP service; migrate the database and train a first model if there is none.
+
+    Example: triage serve --host 0.0.0.0 --port 8000
+    """
+    import uvicorn
+
+    from classifier import artifact
+
+    settings = _settings()
+    db.upgrade(settings.database_url)
+    if artifact.latest(settings.model_dir) is None and settings.train_on_start:
+        _progress(f"no model in {settings.model_dir}: training one from {settings.training_data_dir} (first start only)")
+        _train(settings, extra=[])
+    uvicorn.run(
+        "app.main:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+    )
+
+
+def _train(settings: Settings, extra: list[Path]) -> dict[str, Any]:
+    from classifier.data import DataError
+
+    from app.services.models import train_model
+
+    try:
+        classifier, evaluation, path = train_model(
+            training_dir=settings.training_data_dir,
+            model_dir=settings.model_dir,
+            extra_files=extra,
+            target_precision=settings.target_precision,
+            progress=_progress,
+        )
+    except (DataError, OSError) as exc:
+        _fail(str(exc))
+    return {"version": classifier.version, "path": str(path), "manifest": classifier.manifest, "evaluation": evaluation}
+
+
+@cli.command()
+def train(
+    data: Annotated[list[Path] | None, typer.Option("--data", help="Extra labelled CSV or JSONL files")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+) -> None:
+    """Train a model from the training data folder and save it under the model folder.
+
+    Example: triage train --data exported_helpdesk.csv
+    """
+    settings = _settings()
+    result = _train(settings, extra=list(data or []))
+    if as_json:
+        _print_json({"version": result["version"], "path": result["path"], "metrics": result["manifest"]["metrics"], "thresholds": result["manifest"]["thresholds"]})
+        return
+    holdout = result["evaluation"].get("holdout")
+    typer.echo(f"model {result['version']} saved in {result['path']}")
+    typer.echo("thresholds: " + ", ".join(f"{k} {v}" for k, v in result["manifest"]["thresholds"].items()))
+    if holdout:
+        typer.echo(_summary_table(holdout))
+
+
+def _summary_table(report: dict[str, Any]) -> str:
+    lines = [
+        f"n={report['n']}  accuracy={report['accuracy']:.3f}  macro-F1={report['macro_f1']:.3f}  "
+        f"auto coverage={report['auto']['coverage']:.3f}  auto precision={report['auto']['precision']}",
+        f"{'intent':<20}{'precision':>10}{'recall':>10}{'f1':>8}{'n':>7}",
+    ]
+    for label, m in report["per_label"].items():
+        lines.append(f"{label:<20}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>8.3f}{m['support']:>7}")
+    for lang, m in report.get("per_language", {}).items():
+        lines.append(f"language {lang:<11} n={m['n']:<6} accuracy={m['accuracy']:.3f}")
+    return "\n".join(lines)
+
+
+@cli.command()
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="CSV with text,label and optionally lang")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Evaluate the active model on labelled messages.
+
+    Example: triage evaluate --data heldout.csv --json
+    """
+    from classifier.data import DataError, read_file
+    from classifier.evaluate import evaluate as run_evaluation
+
+    from app.services.models import load_active_model
+
+    settings = _settings()
+    try:
+        examples = read_file(data)
+    except DataError as exc:
+        _fail(str(exc))
+    if not examples:
+        _fail(f"{data}: no rows to evaluate")
+    classifier, error = load_active_model(settings.model_dir)
+    if classifier is None:
+        _fail(error or "no model")
+    from classifier.language import LanguageDetector
+
+    report = run_evaluation(
+        classifier,
+        examples,
+        detector=LanguageDetector(settings.languages),
+        auto_intents=settings.auto_intents,
+    )
+    if as_json:
+        _print_json(report)
+    else:
+        typer.echo(f"model {report['model_version']}")
+        typer.echo(_summary_table(report))
+
+
+@cli.command()
+def classify(
+    text: Annotated[str, typer.Argument(help="The buyer's message; '-' reads standard input")],
+    context: Annotated[str | None, typer.Option(help="Template variables as a JSON object")] = None,
+) -> None:
+    """Print the decision for a message without storing it.
+
+    Example: triage classify "Where is my parcel? Order 123-1234567-1234567"
+    """
+    from app.services.analysis import Analyzer
+    from app.services.models import load_active_model
+    from app.services.triage import classify_text
+
+    settings = _settings()
+    if text == "-":
+        text = sys.stdin.read()
+    variables: dict[str, Any] = {}
+    if context:
+        try:
+            variables = json.loads(context)
+        except json.JSONDecodeError as exc:
+            _fail(f"--context is not valid JSON ({exc.msg})")
+        if not isinstance(variables, dict):
+            _fail("--context must be a JSON object")
+    classifier, error = load_active_model(settings.model_dir)
+    analyzer = Analyzer(settings=settings, classifier=classifier, model_error=error)
+    decision = classify_text(text=text, analyzer=analyzer, variables=variables)
+    _print_json(decision.model_dump(mode="json"))
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A name for the key, e.g. the gateway it is for")],
+    role: Annotated[str, typer.Option(help="ingest, agent, trainer or admin")] = "ingest",
+    as_json: Annotated[bool, typer.Option("--json", help="Print {name, role, key}")] = False,
+) -> None:
+    """Create an API key; the key is shown once and stored only as a hash.
+
+    Example: triage keys create postmark --role ingest --json
+    """
+    from app.services import keys
+
+    settings = _settings()
+    with _session(settings) as session:
+        try:
+            row, plain = keys.create_key(session=session, name=name, role=role)
+        except TriageError as exc:
+            _fail(exc.message)
+        session.commit()
+    if as_json:
+        _print_json({"name": row.name, "role": row.role, "key": plain})
+    else:
+        typer.echo(f"created key {row.name!r} with role {row.role}. It is shown only this once:\n{plain}")
+
+
+@keys_cli.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List API keys (names, roles, prefixes; never the keys).
+
+    Example: triage keys list
+    """
+    from app.services import keys
+
+    settings = _settings()
+    with _session(settings) as session:
+        rows = [
+            {"name": k.name, "role": k.role, "prefix": k.prefix, "created_at": k.created_at, "revoked": k.revoked_at is not None}
+            for k in keys.list_keys(session=session)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['name']:<24} {r['role']:<8} {r['prefix']}…  {'revoked' if r['revoked'] else 'active'}")
+
+
+@keys_cli.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument()]) -> None:
+    """Revoke an API key by name.
+
+    Example: triage keys revoke old-gateway
+    """
+    from app.services import keys
+
+    settings = _settings()
+    with _session(settings) as session:
+        try:
+            keys.revoke_key(session=session, name=name)
+        except TriageError as exc:
+            _fail(exc.message)
+        session.commit()
+    typer.echo(f"revoked {name}")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply the schema migrations.
+
+    Example: TRIAGE_DATABASE_URL=postgresql+psycopg://triage@db/triage triage db upgrade
+    """
+    settings = _settings()
+    db.upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+class _session:
+    """Migrate, then open a session for one CLI command."""
+
+    def __init__(self, settings: Settings) -> None:
+        db.upgrade(settings.database_url)
+        self.engine = db.make_engine(settings.database_url)
+
+    def __enter__(self) -> Session:
+        self.session = Session(self.engine, expire_on_commit=False)
+        return self.session
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+        self.engine.dispose()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Settings, read only from the environment (prefix TRIAGE_) or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from classifier import INTENTS
+from classifier.language import DEFAULT_CANDIDATES
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./triage.db"
+    model_dir: Path = Path("models")
+    training_data_dir: Path = Path("training_data")
+    templates_dir: Path = Path("templates/replies")
+
+    # routing
+    auto_intents: list[str] = Field(default_factory=lambda: [i for i in INTENTS if i != "other"])
+    threshold_overrides: dict[str, float] = Field(default_factory=dict)
+    min_margin: float | None = None
+    target_precision: float = Field(default=0.97, gt=0, le=1)
+    fallback_language: str | None = None
+    languages: list[str] = Field(default_factory=lambda: list(DEFAULT_CANDIDATES))
+    sop_language: str | None = None
+    seller_name: str = "Customer Service"
+
+    # deadlines
+    sla_hours: float = Field(default=24.0, gt=0)
+    channel_sla_hours: dict[str, float] = Field(default_factory=dict)
+
+    # limits
+    max_body_bytes: int = 256 * 1024
+    max_classify_chars: int = 5000
+    review_page_max: int = 200
+
+    # start-up
+    train_on_start: bool = True
+    auto_migrate: bool = True
+
+    @field_validator("auto_intents")
+    @classmethod
+    def _known_intents(cls, value: list[str]) -> list[str]:
+        unknown = set(value) - set(INTENTS)
+        if unknown:
+            raise ValueError(f"unknown intents {sorted(unknown)}; choose from {list(INTENTS)}")
+        return value
+
+    def sla_hours_for(self, channel: str) -> float:
+        return self.channel_sla_hours.get(channel, self.sla_hours)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,60 @@
+"""Dependencies, named once and reused by every router."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from app.config import Settings
+from app.errors import Forbidden, Unauthorized
+from app.models import ApiKey
+from app.services import keys
+from app.services.analysis import Analyzer
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_analyzer(request: Request) -> Analyzer:
+    return request.app.state.analyzer
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `triage keys create`")
+
+
+def require_role(*roles: str) -> Callable[..., ApiKey]:
+    """A dependency that admits a valid API key holding one of `roles` (admin holds all)."""
+
+    def dependency(
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> ApiKey:
+        if credentials is None or not credentials.credentials:
+            raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+        key = keys.authenticate(session=session, key=credentials.credentials)
+        if key is None:
+            raise Unauthorized("unknown or revoked API key")
+        if not keys.allows(key.role, roles):
+            raise Forbidden(f"this key has role '{key.role}'; this needs {' or '.join(roles)}")
+        return key
+
+    return dependency
+
+
+IngestKey = Annotated[ApiKey, Depends(require_role("ingest"))]
+ReaderKey = Annotated[ApiKey, Depends(require_role("ingest", "agent"))]
+AgentKey = Annotated[ApiKey, Depends(require_role("agent"))]

@@ -1,0 +1,91 @@
+"""The application factory: settings, database, model and routers wired once at start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from app import db
+from app.api import health, messages
+from app.config import Settings, get_settings
+from app.errors import TriageError
+from app.limits import BodySizeLimit
+from app.services.analysis import Analyzer
+from app.services.models import load_active_model
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            db.upgrade(settings.database_url)
+        app.state.engine = db.make_engine(settings.database_url)
+        classifier, model_error = load_active_model(settings.model_dir)
+        app.state.analyzer = Analyzer(settings=settings, classifier=classifier, model_error=model_error)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Buyer message triage",
+        version="0.1.0",
+        description="Finds the language and intent of buyer after-sales messages, drafts the reply "
+        "from the seller's templates and routes it: answered automatically or queued for review.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    _install_error_handlers(app)
+    app.include_router(messages.router)
+    app.include_router(health.router)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TriageError)
+    async def triage_error(_: Request, exc: TriageError) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse({"error": "the body is not valid JSON"}, status_code=400)
+        fields = [
+            {
+                "field": ".".join(str(part) for part in e.get("loc", ()) if part != "body") or "body",
+                "message": e.get("msg", "invalid"),
+            }
+            for e in errors
+        ]
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return JSONResponse({"error": f"invalid request: {summary}", "fields": fields}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        log.error("database error: %s", type(exc).__name__)
+        return JSONResponse(
+            {"error": "the database is unavailable; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse({"error": "internal error; it has been logged"}, status_code=500)
+
+
+def app_from_environment() -> FastAPI:
+    """Entry point for uvicorn workers: `uvicorn --factory app.main:app_from_environment`."""
+    return create_app()

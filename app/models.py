@@ -1,0 +1,168 @@
+"""Tables and the API's request and response schemas."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field as PydanticField, field_validator
+from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ROLES = ("ingest", "agent", "trainer", "admin")
+Role = Literal["ingest", "agent", "trainer", "admin"]
+Route = Literal["auto", "review"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), **kwargs))
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    key_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    prefix: str = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+        Index("ix_messages_route_due_at", "route", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(sa_column=Column(String(64), nullable=False))
+    external_id: str = Field(sa_column=Column(String(255), nullable=False))
+    sender_email: str = Field(sa_column=Column(String(320), nullable=False))
+    sender_name: str | None = Field(default=None, sa_column=Column(String(200)))
+    subject: str | None = Field(default=None, sa_column=Column(Text))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    order_id: str | None = Field(default=None, sa_column=Column(String(64), index=True))
+    marketplace: str | None = Field(default=None, sa_column=Column(String(64)))
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _ts(nullable=False)
+    created_at: datetime = _ts(nullable=False)
+    due_at: datetime = _ts(nullable=False)
+
+    language: str | None = Field(default=None, sa_column=Column(String(16)))
+    language_confidence: float | None = None
+    intent: str | None = Field(default=None, sa_column=Column(String(32)))
+    confidence: float | None = None
+    alternatives: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    route: str = Field(default="review", sa_column=Column(String(8), nullable=False))
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    draft_subject: str | None = Field(default=None, sa_column=Column(Text))
+    draft_body: str | None = Field(default=None, sa_column=Column(Text))
+    draft_template: str | None = Field(default=None, sa_column=Column(String(200)))
+    draft_language: str | None = Field(default=None, sa_column=Column(String(16)))
+    model_version: str | None = Field(default=None, sa_column=Column(String(64)))
+
+
+# --- API schemas -----------------------------------------------------------------------------
+
+_CHANNEL = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$"
+_CONTEXT_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+ContextValue = str | int | float | bool | None
+
+
+class MessageIn(BaseModel):
+    """A buyer message as a gateway or client posts it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    external_id: str = PydanticField(min_length=1, max_length=255, description="The sender system's id for this message; retries reuse it")
+    channel: str = PydanticField(min_length=1, max_length=64, pattern=_CHANNEL, description="Where it came from, e.g. amazon-de, taobao, email")
+    sender_email: str = PydanticField(min_length=3, max_length=320)
+    sender_name: str | None = PydanticField(default=None, max_length=200)
+    subject: str | None = PydanticField(default=None, max_length=2000)
+    body: str = PydanticField(max_length=200_000)
+    order_id: str | None = PydanticField(default=None, max_length=64)
+    marketplace: str | None = PydanticField(default=None, max_length=64)
+    received_at: datetime | None = None
+    context: dict[str, ContextValue] = PydanticField(default_factory=dict, max_length=50, description="Template variables, e.g. tracking_number, carrier, buyer_name")
+
+    @field_validator("sender_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        local, at, domain = value.strip().rpartition("@")
+        if not at or not local or "." not in domain or any(c.isspace() for c in value.strip()):
+            raise ValueError("must be an e-mail address such as buyer@example.com")
+        return value.strip()
+
+    @field_validator("context")
+    @classmethod
+    def _context_keys(cls, value: dict[str, ContextValue]) -> dict[str, ContextValue]:
+        for key, item in value.items():
+            if not _CONTEXT_KEY.match(key):
+                raise ValueError(f"context key {key!r} must be a name of letters, digits and _ (not starting with a digit)")
+            if isinstance(item, str) and len(item) > 1000:
+                raise ValueError(f"context value {key!r} is longer than 1000 characters")
+        return value
+
+
+class Alternative(BaseModel):
+    intent: str
+    confidence: float
+
+
+class Draft(BaseModel):
+    subject: str
+    body: str
+    template: str
+    language: str
+
+
+class Sop(BaseModel):
+    intent: str
+    title: str
+    steps: list[str]
+
+
+class Decision(BaseModel):
+    id: int | None
+    external_id: str | None
+    channel: str | None
+    language: str
+    intent: str | None
+    confidence: float | None
+    alternatives: list[Alternative]
+    route: Route
+    reasons: list[str]
+    draft: Draft | None
+    sop: Sop | None
+    received_at: datetime | None
+    due_at: datetime | None
+    model_version: str | None
+
+
+class ReviewQueuePage(BaseModel):
+    items: list[Decision]
+    total: int
+    limit: int
+    offset: int
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unreachable"]
+    model_version: str | None
+    model_error: str | None = None

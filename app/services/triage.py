@@ -1,0 +1,157 @@
+"""Ingest a buyer message: store it, analyse it, record the decision. Idempotent per channel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.errors import NotFound
+from app.models import Decision, Message, MessageIn, ReviewQueuePage, as_utc, utcnow
+from app.services.analysis import Analysis, Analyzer
+
+
+def template_variables(message: Message | MessageIn, *, seller_name: str) -> dict[str, Any]:
+    """What a reply template may use: the message's own fields, then its free context.
+    Unknown values are left out, so a template that needs them fails instead of printing None."""
+    variables: dict[str, Any] = {"seller_name": seller_name}
+    variables.update({k: v for k, v in (message.context or {}).items() if v is not None and v != ""})
+    for name in ("order_id", "marketplace", "channel"):
+        value = getattr(message, name, None)
+        if value:
+            variables[name] = value
+    if message.sender_name and "buyer_name" not in variables:
+        variables["buyer_name"] = message.sender_name
+    return variables
+
+
+def ingest(*, session: Session, message: MessageIn, analyzer: Analyzer) -> tuple[Decision, bool]:
+    """Store the message, then classify it and record the decision (the caller commits).
+
+    Returns the decision and whether it was created now; a retry of a stored message returns the
+    stored decision untouched."""
+    existing = _find(session, message.channel, message.external_id)
+    if existing is not None:
+        return to_decision(existing, analyzer), False
+
+    received_at = as_utc(message.received_at) or utcnow()
+    settings = analyzer.settings
+    row = Message(
+        channel=message.channel,
+        external_id=message.external_id,
+        sender_email=message.sender_email,
+        sender_name=message.sender_name,
+        subject=message.subject,
+        body=message.body,
+        order_id=message.order_id,
+        marketplace=message.marketplace,
+        context=dict(message.context),
+        received_at=received_at,
+        created_at=utcnow(),
+        due_at=received_at + timedelta(hours=settings.sla_hours_for(message.channel)),
+        route="review",
+        reasons=["pending: stored, not yet classified"],
+    )
+    session.add(row)
+    try:
+        session.flush()  # stored first: whatever fails below, the message stays
+    except IntegrityError:
+        # a concurrent retry inserted the same message first
+        session.rollback()
+        existing = _find(session, message.channel, message.external_id)
+        if existing is None:
+            raise
+        return to_decision(existing, analyzer), False
+
+    analysis = analyzer.analyse(
+        subject=message.subject,
+        body=message.body,
+        variables=template_variables(message, seller_name=settings.seller_name),
+    )
+    record_analysis(row, analysis)
+    session.flush()
+    return to_decision(row, analyzer), True
+
+
+def record_analysis(row: Message, analysis: Analysis) -> None:
+    prediction = analysis.prediction
+    row.language = analysis.language
+    row.language_confidence = analysis.language_confidence
+    row.intent = prediction.intent if prediction else None
+    row.confidence = round(prediction.confidence, 4) if prediction else None
+    row.alternatives = prediction.alternatives(3) if prediction else []
+    row.route = analysis.decision.route
+    row.reasons = list(analysis.decision.reasons)
+    reply = analysis.reply
+    row.draft_subject = reply.subject if reply else None
+    row.draft_body = reply.body if reply else None
+    row.draft_template = reply.template if reply else None
+    row.draft_language = reply.language if reply else None
+    row.model_version = analysis.model_version
+
+
+def classify_text(*, text: str, analyzer: Analyzer, variables: dict[str, Any] | None = None) -> Decision:
+    """The decision for a text without storing anything (the `triage classify` command)."""
+    variables = {"seller_name": analyzer.settings.seller_name, **(variables or {})}
+    analysis = analyzer.analyse(subject=None, body=text, variables=variables)
+    row = Message(channel="", external_id="", sender_email="", body=text, route="review")
+    record_analysis(row, analysis)
+    decision = to_decision(row, analyzer)
+    return decision.model_copy(update={"id": None, "external_id": None, "channel": None, "received_at": None, "due_at": None})
+
+
+def get_decision(*, session: Session, message_id: int, analyzer: Analyzer) -> Decision:
+    row = session.get(Message, message_id)
+    if row is None:
+        raise NotFound(f"no message with id {message_id}")
+    return to_decision(row, analyzer)
+
+
+def review_queue(*, session: Session, analyzer: Analyzer, limit: int, offset: int) -> ReviewQueuePage:
+    """Messages routed to review, earliest deadline first."""
+    query = (
+        select(Message)
+        .where(Message.route == "review")
+        .order_by(Message.due_at, Message.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    total = session.exec(select(func.count()).select_from(Message).where(Message.route == "review")).one()
+    items = [to_decision(row, analyzer) for row in session.exec(query)]
+    return ReviewQueuePage(items=items, total=int(total), limit=limit, offset=offset)
+
+
+def _find(session: Session, channel: str, external_id: str) -> Message | None:
+    query = select(Message).where(Message.channel == channel, Message.external_id == external_id)
+    return session.exec(query).first()
+
+
+def to_decision(row: Message, analyzer: Analyzer) -> Decision:
+    draft = None
+    if row.draft_body is not None:
+        draft = {
+            "subject": row.draft_subject or "",
+            "body": row.draft_body,
+            "template": row.draft_template or "",
+            "language": row.draft_language or "",
+        }
+    sop = analyzer.sop(row.intent, row.language)
+    return Decision(
+        id=row.id,
+        external_id=row.external_id,
+        channel=row.channel,
+        language=row.language or "und",
+        intent=row.intent,
+        confidence=row.confidence,
+        alternatives=row.alternatives or [],
+        route=row.route,
+        reasons=row.reasons or [],
+        draft=draft,
+        sop=None if sop is None else {"intent": sop.intent, "title": sop.title, "steps": sop.steps},
+        received_at=as_utc(row.received_at),
+        due_at=as_utc(row.due_at),
+        model_version=row.model_version,
+    )
