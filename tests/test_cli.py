@@ -1,0 +1,92 @@
+"""The `triage` command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+
+runner = CliRunner()
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def env(tmp_path, tiny_model_dir, monkeypatch):
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("TRIAGE_MODEL_DIR", str(tiny_model_dir))
+    monkeypatch.chdir(REPO)  # templates/replies and training_data are found from the repo root
+    return tmp_path
+
+
+def test_keys_create_json_shows_the_key_once(env):
+    result = runner.invoke(cli, ["keys", "create", "postmark", "--role", "ingest", "--json"])
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    assert created["name"] == "postmark" and created["role"] == "ingest" and created["key"].startswith("trg_")
+    listed = runner.invoke(cli, ["keys", "list", "--json"])
+    assert created["key"] not in listed.stdout
+    assert json.loads(listed.stdout)[0]["name"] == "postmark"
+
+
+def test_keys_create_refuses_an_unknown_role_and_a_duplicate(env):
+    assert runner.invoke(cli, ["keys", "create", "x", "--role", "root"]).exit_code == 2
+    assert runner.invoke(cli, ["keys", "create", "x"]).exit_code == 0
+    duplicate = runner.invoke(cli, ["keys", "create", "x"])
+    assert duplicate.exit_code == 2
+    assert "already exists" in duplicate.output
+
+
+def test_classify_prints_the_decision_json(env):
+    result = runner.invoke(cli, ["classify", "please cancel my order, I ordered by mistake", "--context", '{"order_id": "123-1234567-1234567"}'])
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.stdout)
+    assert decision["intent"] == "cancellation"
+    assert decision["language"] == "en"
+    assert decision["route"] in {"auto", "review"}
+    assert decision["sop"]["intent"] == "cancellation"
+    assert "123-1234567-1234567" in decision["draft"]["body"]
+
+
+def test_evaluate_prints_the_report(env, tmp_path):
+    data = tmp_path / "eval.csv"
+    data.write_text("text,label,lang\nplease cancel my order,cancellation,en\nwhere is my parcel,logistics_delay,en\n")
+    result = runner.invoke(cli, ["evaluate", "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n"] == 2
+    assert {"accuracy", "macro_f1", "per_label", "per_language", "auto", "confusion", "language"} <= report.keys()
+
+
+def test_evaluate_refuses_an_unknown_label(env, tmp_path):
+    data = tmp_path / "eval.csv"
+    data.write_text("text,label\nwhere is my parcel,shipping\n")
+    result = runner.invoke(cli, ["evaluate", "--data", str(data), "--json"])
+    assert result.exit_code == 2
+    assert "shipping" in result.output
+
+
+def test_evaluate_a_missing_file_is_a_clear_error(env):
+    result = runner.invoke(cli, ["evaluate", "--data", "nope.csv"])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_train_writes_a_versioned_model(env, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    from tests.builders import TINY_SET
+
+    lines = ["text,label,lang"] + [f'"{t}",{label},en' for label, texts in TINY_SET.items() for t in texts]
+    (data / "tiny.csv").write_text("\n".join(lines) + "\n")
+    models = tmp_path / "models"
+    monkeypatch.setenv("TRIAGE_TRAINING_DATA_DIR", str(data))
+    monkeypatch.setenv("TRIAGE_MODEL_DIR", str(models))
+    result = runner.invoke(cli, ["train", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (models / out["version"] / "manifest.json").is_file()
+    assert "training on" in result.stderr
