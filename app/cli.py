@@ -17,8 +17,10 @@ from app.errors import TriageError
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Buyer message triage: serve, train, evaluate, manage keys.")
 keys_cli = typer.Typer(no_args_is_help=True, help="API keys for gateways, agents and trainers.")
 db_cli = typer.Typer(no_args_is_help=True, help="Database schema.")
+data_cli = typer.Typer(no_args_is_help=True, help="Training data.")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(db_cli, name="db")
+cli.add_typer(data_cli, name="data")
 
 
 def _settings() -> Settings:
@@ -266,6 +268,25 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     settings = _settings()
     db.upgrade(settings.database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+@data_cli.command("holdout")
+def data_holdout(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write (text,label,lang)")],
+) -> None:
+    """Write the fixed evaluation split of the training data, the rows training never sees.
+
+    Example: triage data holdout --out heldout.csv && triage evaluate --data heldout.csv --json
+    """
+    from classifier.data import DataError, read_dir, split, write_csv
+
+    settings = _settings()
+    try:
+        _, holdout = split(read_dir(settings.training_data_dir))
+    except DataError as exc:
+        _fail(str(exc))
+    count = write_csv(holdout, out)
+    typer.echo(f"wrote {count} held-out messages to {out}")
 
 
 class _session:

@@ -97,6 +97,18 @@ def read_dir(directory: Path) -> list[Example]:
     return examples
 
 
+def write_csv(examples: Iterable[Example], path: Path) -> int:
+    """Write rows as text,label,lang; returns how many were written."""
+    count = 0
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "lang"])
+        for example in examples:
+            writer.writerow([example.text, example.label, example.lang or ""])
+            count += 1
+    return count
+
+
 def fingerprint(examples: Iterable[Example]) -> str:
     """Order-independent sha256 of the labelled rows."""
     digests = sorted(

@@ -90,3 +90,19 @@ def test_train_writes_a_versioned_model(env, tmp_path, monkeypatch):
     out = json.loads(result.stdout)
     assert (models / out["version"] / "manifest.json").is_file()
     assert "training on" in result.stderr
+
+
+def test_data_holdout_writes_the_rows_training_never_sees(env, tmp_path, monkeypatch):
+    from classifier.data import is_holdout, read_file
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [f"my parcel number {n} has not arrived" for n in range(200)]
+    (data / "d.csv").write_text("text,label,lang\n" + "".join(f"{t},logistics_delay,en\n" for t in rows))
+    monkeypatch.setenv("TRIAGE_TRAINING_DATA_DIR", str(data))
+    out = tmp_path / "heldout.csv"
+    result = runner.invoke(cli, ["data", "holdout", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = read_file(out)
+    assert {e.text for e in written} == {t for t in rows if is_holdout(t)}
+    assert 10 < len(written) < 60 and all(e.lang == "en" for e in written)
