@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     fallback_language: str | None = None
     languages: list[str] = Field(default_factory=lambda: list(DEFAULT_CANDIDATES))
     sop_language: str | None = None
-    seller_name: str = "Customer Service"
+    seller_name: str | None = None  # unset: each template signs in its own language
 
     # deadlines
     sla_hours: float = Field(default=24.0, gt=0)

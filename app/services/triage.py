@@ -14,10 +14,10 @@ from app.models import Decision, Message, MessageIn, ReviewQueuePage, as_utc, ut
 from app.services.analysis import Analysis, Analyzer
 
 
-def template_variables(message: Message | MessageIn, *, seller_name: str) -> dict[str, Any]:
+def template_variables(message: Message | MessageIn, *, seller_name: str | None) -> dict[str, Any]:
     """What a reply template may use: the message's own fields, then its free context.
     Unknown values are left out, so a template that needs them fails instead of printing None."""
-    variables: dict[str, Any] = {"seller_name": seller_name}
+    variables: dict[str, Any] = {"seller_name": seller_name} if seller_name else {}
     variables.update({k: v for k, v in (message.context or {}).items() if v is not None and v != ""})
     for name in ("order_id", "marketplace", "channel"):
         value = getattr(message, name, None)
@@ -95,7 +95,8 @@ def record_analysis(row: Message, analysis: Analysis) -> None:
 
 def classify_text(*, text: str, analyzer: Analyzer, variables: dict[str, Any] | None = None) -> Decision:
     """The decision for a text without storing anything (the `triage classify` command)."""
-    variables = {"seller_name": analyzer.settings.seller_name, **(variables or {})}
+    seller = {"seller_name": analyzer.settings.seller_name} if analyzer.settings.seller_name else {}
+    variables = {**seller, **(variables or {})}
     analysis = analyzer.analyse(subject=None, body=text, variables=variables)
     row = Message(channel="", external_id="", sender_email="", body=text, route="review")
     record_analysis(row, analysis)
