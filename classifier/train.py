@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -9,12 +10,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, delayed
+from scipy.special import softmax
+from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
 
 from classifier import INTENTS
 from classifier.data import DataError, Example, fingerprint, split
 from classifier.evaluate import NEVER_AUTO, classification_metrics, evaluate
-from classifier.pipeline import DEFAULT_PARAMS, build_pipeline
+from classifier.linear import SoftmaxLinearSVC, fit_temperature
+from classifier.pipeline import DEFAULT_PARAMS, build_features
 from classifier.predict import Classifier, Prediction, predictions_from_probabilities
 from classifier.thresholds import choose_thresholds
 
@@ -25,23 +31,36 @@ def _quiet(_: str) -> None:
     pass
 
 
-def out_of_fold_predictions(
-    examples: Sequence[Example], *, params: dict[str, Any], folds: int, progress: Progress = _quiet
-) -> list[Prediction]:
-    texts = np.array([e.text for e in examples], dtype=object)
-    labels = np.array([e.label for e in examples])
+def _fold_scores(model: SoftmaxLinearSVC, features, labels, fit_idx, held_idx, classes) -> tuple:
+    started = time.perf_counter()
+    model = clone(model).fit(features[fit_idx], labels[fit_idx])
+    scores = np.full((len(held_idx), len(classes)), -1e3)  # a class missing from a fold scores lowest
+    fold_scores = model.decision_function(features[held_idx])
+    for column, label in enumerate(model.classes_):
+        scores[:, classes.index(label)] = fold_scores[:, column]
+    return held_idx, scores, time.perf_counter() - started
+
+
+def out_of_fold_scores(
+    features, labels: np.ndarray, *, model: SoftmaxLinearSVC, folds: int, progress: Progress = _quiet
+) -> np.ndarray:
+    """Decision scores for every training row from a model that did not see it.
+
+    The TF-IDF vocabulary is fitted once on all training texts (it sees no labels); only the
+    classifier is refitted per fold, and the folds run in parallel on the machine's cores."""
     classes = sorted(set(labels))
-    probabilities = np.zeros((len(examples), len(classes)))
+    scores = np.zeros((len(labels), len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    for number, (fit_idx, held_idx) in enumerate(splitter.split(texts, labels), start=1):
-        started = time.perf_counter()
-        pipeline = build_pipeline(params).fit(list(texts[fit_idx]), labels[fit_idx])
-        fold_probabilities = pipeline.predict_proba(list(texts[held_idx]))
-        # a fold may lack a rare class; place its columns by name
-        for column, label in enumerate(pipeline.classes_):
-            probabilities[held_idx, classes.index(label)] = fold_probabilities[:, column]
-        progress(f"  cross-validation fold {number}/{folds} ({time.perf_counter() - started:.1f}s)")
-    return predictions_from_probabilities(classes, probabilities)
+    jobs = (
+        delayed(_fold_scores)(model, features, labels, fit_idx, held_idx, classes)
+        for fit_idx, held_idx in splitter.split(np.zeros(len(labels)), labels)
+    )
+    for number, (held_idx, fold_scores, seconds) in enumerate(
+        Parallel(n_jobs=min(folds, os.cpu_count() or 1), return_as="generator")(jobs), start=1
+    ):
+        scores[held_idx] = fold_scores
+        progress(f"  cross-validation fold {number}/{folds} ({seconds:.1f}s)")
+    return scores
 
 
 def train(
@@ -56,8 +75,8 @@ def train(
 ) -> tuple[Classifier, dict[str, Any]]:
     """Train on everything outside the fixed holdout; return the classifier and its evaluation.
 
-    Thresholds come from out-of-fold predictions on the training part, so they are chosen on
-    messages the scoring model never saw; the holdout is used only to report."""
+    The confidence temperature and the thresholds come from out-of-fold scores on the training
+    part, so they are chosen on messages the scoring model never saw; the holdout only reports."""
     params = {**DEFAULT_PARAMS, **(params or {})}
     started = time.perf_counter()
     train_set, holdout = split(list(examples), holdout_percent)
@@ -69,9 +88,15 @@ def train(
         + ", ".join(f"{label} {counts.get(label, 0)}" for label in INTENTS)
     )
     folds = max(2, min(folds, min(counts.values())))
-    oof = out_of_fold_predictions(train_set, params=params, folds=folds, progress=progress)
     truths = [e.label for e in train_set]
     labels = sorted(counts)
+    progress("  building features")
+    features = build_features(params)
+    matrix = features.fit_transform([e.text for e in train_set])
+    model = SoftmaxLinearSVC(C=params["C"], max_iter=params["max_iter"])
+    scores = out_of_fold_scores(matrix, np.array(truths), model=model, folds=folds, progress=progress)
+    model.temperature = round(fit_temperature(scores, np.array([labels.index(t) for t in truths])), 4)
+    oof = predictions_from_probabilities(labels, softmax(scores * model.temperature, axis=1))
     thresholds = choose_thresholds(
         oof, truths, labels=labels, target_precision=target_precision, min_margin=min_margin
     )
@@ -80,7 +105,7 @@ def train(
         truths, oof, thresholds=thresholds, min_margin=min_margin, auto_intents=auto_intents
     )
     progress("  fitting the final model")
-    pipeline = build_pipeline(params).fit([e.text for e in train_set], truths)
+    pipeline = Pipeline([("features", features), ("model", model.fit(matrix, truths))])
     classifier = Classifier(
         pipeline=pipeline,
         manifest={
@@ -89,6 +114,7 @@ def train(
             "thresholds": thresholds,
             "min_margin": min_margin,
             "target_precision": target_precision,
+            "temperature": model.temperature,
             "training_size": len(train_set),
             "holdout_size": len(holdout),
             "holdout_percent": holdout_percent,
