@@ -122,7 +122,7 @@ def _summary_table(report: dict[str, Any]) -> str:
     for label, m in report["per_label"].items():
         lines.append(f"{label:<20}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>8.3f}{m['support']:>7}")
     for lang, m in report.get("per_language", {}).items():
-        lines.append(f"language {lang:<11} n={m['n']:<6} accuracy={m['accuracy']:.3f}")
+        lines.append(f"language {lang:<11} n={m['n']:<6} accuracy={m['accuracy']:.3f}  macro-F1={m['macro_f1']:.3f}")
     return "\n".join(lines)
 
 
@@ -130,13 +130,15 @@ def _summary_table(report: dict[str, Any]) -> str:
 def evaluate(
     data: Annotated[Path, typer.Option("--data", help="CSV with text,label and optionally lang")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    report_dir: Annotated[Path | None, typer.Option("--report", help="Also write a report page with charts into this folder")] = None,
 ) -> None:
     """Evaluate the active model on labelled messages.
 
-    Example: triage evaluate --data heldout.csv --json
+    Example: triage evaluate --data heldout.csv --json --report reports/latest
     """
     from classifier.data import DataError, read_file
-    from classifier.evaluate import evaluate as run_evaluation
+    from classifier.evaluate import evaluate_with_predictions
+    from classifier.language import LanguageDetector
 
     from app.services.models import load_active_model
 
@@ -150,14 +152,26 @@ def evaluate(
     classifier, error = load_active_model(settings.model_dir)
     if classifier is None:
         _fail(error or "no model")
-    from classifier.language import LanguageDetector
-
-    report = run_evaluation(
+    report, predictions = evaluate_with_predictions(
         classifier,
         examples,
         detector=LanguageDetector(settings.languages),
         auto_intents=settings.auto_intents,
     )
+    if report_dir is not None:
+        from classifier.report import write_report
+
+        index = write_report(
+            report,
+            [e.label for e in examples],
+            predictions,
+            report_dir,
+            min_margin=classifier.min_margin,
+            auto_intents=settings.auto_intents,
+            target_precision=settings.target_precision,
+            source=str(data),
+        )
+        _progress(f"report written to {index}")
     if as_json:
         _print_json(report)
     else:

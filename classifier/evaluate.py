@@ -76,6 +76,33 @@ def classification_metrics(
     }
 
 
+def _macro_f1(truths: Sequence[str], predicted: Sequence[str]) -> float:
+    labels = sorted(set(truths))
+    _, _, f1, _ = precision_recall_fscore_support(truths, predicted, labels=labels, zero_division=0)
+    return round(float(f1.mean()), 4) if labels else 0.0
+
+
+def precision_coverage_curve(
+    truths: Sequence[str],
+    predictions: Sequence[Prediction],
+    *,
+    min_margin: float,
+    auto_intents: Iterable[str],
+) -> list[tuple[float, float, float]]:
+    """(confidence threshold, coverage, precision) for one threshold applied to every intent:
+    what answering alone would give at each cut-off, from the most confident message down."""
+    allowed = set(auto_intents)
+    eligible = sorted(
+        ((p.confidence, p.intent == t) for p, t in zip(predictions, truths) if p.intent in allowed and p.margin >= min_margin),
+        key=lambda item: -item[0],
+    )
+    points, correct = [], 0
+    for count, (confidence, is_correct) in enumerate(eligible, start=1):
+        correct += is_correct
+        points.append((confidence, count / len(truths), correct / count))
+    return points
+
+
 def evaluate(
     classifier: Classifier,
     examples: Sequence[Example],
@@ -85,6 +112,19 @@ def evaluate(
 ) -> dict[str, Any]:
     """The full evaluation: classification metrics, per-language accuracy and, when the data
     gives a language, how often detection agreed with it."""
+    report, _ = evaluate_with_predictions(classifier, examples, detector=detector, auto_intents=auto_intents)
+    return report
+
+
+def evaluate_with_predictions(
+    classifier: Classifier,
+    examples: Sequence[Example],
+    *,
+    detector: LanguageDetector | None = None,
+    auto_intents: Iterable[str] = tuple(i for i in INTENTS if i not in NEVER_AUTO),
+) -> tuple[dict[str, Any], list[Prediction]]:
+    """`evaluate`, also returning each message's prediction (for the report's curves)."""
+    auto_intents = tuple(auto_intents)
     detector = detector or LanguageDetector()
     texts = [e.text for e in examples]
     truths = [e.label for e in examples]
@@ -97,12 +137,16 @@ def evaluate(
         auto_intents=auto_intents,
     )
     detected = [detector.detect(t).code for t in texts]
-    by_language: dict[str, list[bool]] = defaultdict(list)
+    by_language: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for example, detected_code, prediction in zip(examples, detected, predictions):
-        by_language[example.lang or detected_code].append(prediction.intent == example.label)
+        by_language[example.lang or detected_code].append((example.label, prediction.intent))
     report["per_language"] = {
-        lang: {"n": len(hits), "accuracy": round(sum(hits) / len(hits), 4)}
-        for lang, hits in sorted(by_language.items())
+        lang: {
+            "n": len(pairs),
+            "accuracy": round(sum(t == p for t, p in pairs) / len(pairs), 4),
+            "macro_f1": _macro_f1([t for t, _ in pairs], [p for _, p in pairs]),
+        }
+        for lang, pairs in sorted(by_language.items())
     }
     given = [(e.lang, d) for e, d in zip(examples, detected) if e.lang]
     if given:
@@ -121,4 +165,4 @@ def evaluate(
             },
         }
     report["model_version"] = classifier.version
-    return report
+    return report, predictions

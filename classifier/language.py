@@ -24,6 +24,18 @@ _SEED = 0
 _PROFILE_ALIASES = {"zh": ("zh-cn", "zh-tw")}
 
 
+# Japanese shinjitai that differ from both simplified and traditional Chinese, and simplified
+# forms Japanese does not use: they tell kana-less Japanese ("請求書再発行希望") from Chinese.
+_JAPANESE_ONLY_HAN = frozenset(
+    "発収変払込様済円単対売読続気広図検験価帰転伝営総鉄駅歳薬楽挙戻壊梱働枠観権県経効悪労拡覚従"
+    "遅両満辺歩毎黒団継録処応仮帯乗巻圏実弁仏証険剤隠焼聴縁励徴軽恵桜穏斎譲嬢畳匂峠"
+)
+_SIMPLIFIED_ONLY_HAN = frozenset(
+    "这们个么吗还没货买卖发给说让对时问东车过边为从会后现经电话机关开门进运递单么决样谢请"
+    "虽坏该换质颜码钱页见认识输讯设备产导试邮宝贝亲刚错误听们脑线缺损态实"
+)
+
+
 @dataclass(frozen=True)
 class Language:
     code: str
@@ -124,7 +136,7 @@ class LanguageDetector:
             return Language(UNDETERMINED, 0.0)
         cjk = counts["kana"] + counts["han"] + counts["hangul"]
         if cjk and cjk >= 0.3 * letters or cjk >= 20:
-            return self._detect_cjk(counts, cjk)
+            return self._detect_cjk(counts, cjk, sample)
         if counts["other"] > counts["latin"]:
             return _langdetect(sample, None)
         if not self._latin:
@@ -132,11 +144,14 @@ class LanguageDetector:
         latin_only = "".join(ch for ch in sample if _script_of(ch) not in {"kana", "han", "hangul"})
         return _langdetect(latin_only, self._latin)
 
-    def _detect_cjk(self, counts: dict[str, int], cjk: int) -> Language:
+    def _detect_cjk(self, counts: dict[str, int], cjk: int, sample: str) -> Language:
         if counts["hangul"] >= max(counts["kana"], 1) and counts["hangul"] >= 0.3 * cjk:
             return Language("ko", round(counts["hangul"] / cjk, 4))
         if counts["kana"] >= 0.05 * cjk or counts["kana"] >= 2:
             return Language("ja", round((counts["kana"] + counts["han"]) / cjk, 4))
+        japanese = sum(ch in _JAPANESE_ONLY_HAN for ch in sample)
+        if japanese and japanese > sum(ch in _SIMPLIFIED_ONLY_HAN for ch in sample):
+            return Language("ja", round(japanese / cjk, 4))
         return Language("zh", round(counts["han"] / cjk, 4))
 
 

@@ -106,3 +106,20 @@ def test_data_holdout_writes_the_rows_training_never_sees(env, tmp_path, monkeyp
     written = read_file(out)
     assert {e.text for e in written} == {t for t in rows if is_holdout(t)}
     assert 10 < len(written) < 60 and all(e.lang == "en" for e in written)
+
+
+def test_evaluate_report_writes_a_page_with_charts(env, tmp_path):
+    data = tmp_path / "eval.csv"
+    data.write_text(
+        "text,label,lang\nplease cancel my order,cancellation,<b>x</b>\nwhere is my parcel,logistics_delay,en\n"
+        "the screen arrived cracked,quality,en\n"
+    )
+    out = tmp_path / "report"
+    result = runner.invoke(cli, ["evaluate", "--data", str(data), "--json", "--report", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "index.html").read_text()
+    assert "confusion.png" in page and "precision_coverage.png" in page
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page  # data is escaped
+    for image in ("confusion.png", "precision_coverage.png"):
+        assert (out / image).read_bytes().startswith(b"\x89PNG")
+    assert json.loads((out / "report.json").read_text())["n"] == 3

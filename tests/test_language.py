@@ -24,6 +24,11 @@ def test_nothing_to_detect_is_und(text):
         ("Bonjour, je voudrais retourner cet article, il est trop petit.", "fr"),
         ("Hola, quiero devolver el pedido porque no me queda bien.", "es"),
         ("Ciao, il pacco non è ancora arrivato, potete controllare?", "it"),
+        ("請求書再発行希望", "ja"),  # no kana: Japanese-only kanji forms decide
+        ("商品未着、至急返金希望。配送遅延", "ja"),
+        ("发错货了", "zh"),
+        ("退款", "zh"),
+        ("質量太差，要求退貨", "zh"),
     ],
 )
 def test_common_messages(text, code):
