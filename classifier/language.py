@@ -9,6 +9,7 @@ restricted to the languages the seller serves, which makes it both faster and mo
 from __future__ import annotations
 
 import os
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -17,11 +18,14 @@ from functools import lru_cache
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
+from classifier.lexicon import lexicon_votes
+
 UNDETERMINED = "und"
 DEFAULT_CANDIDATES = ("en", "de", "fr", "es", "it", "ja", "zh", "pt", "nl", "pl", "ko")
 MAX_DETECT_CHARS = 600
 _SEED = 0
 _PROFILE_ALIASES = {"zh": ("zh-cn", "zh-tw")}
+_ADDRESSES = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")  # links and e-mail addresses say nothing of the language
 
 
 # Japanese shinjitai that differ from both simplified and traditional Chinese, and simplified
@@ -96,7 +100,7 @@ def _factory(codes: tuple[str, ...] | None) -> DetectorFactory:
 _factory_lock = threading.Lock()
 
 
-def _langdetect(text: str, codes: tuple[str, ...] | None) -> Language:
+def _langdetect_probabilities(text: str, codes: tuple[str, ...] | None) -> dict[str, float]:
     with _factory_lock:  # the first call builds the factory; lru_cache is not build-once
         factory = _factory(codes)
     detector = factory.create()
@@ -104,11 +108,40 @@ def _langdetect(text: str, codes: tuple[str, ...] | None) -> Language:
     try:
         ranked = detector.get_probabilities()
     except LangDetectException:
+        return {}
+    probabilities: dict[str, float] = {}
+    for item in ranked:
+        code = _normalise_code(item.lang)
+        probabilities[code] = probabilities.get(code, 0.0) + float(item.prob)
+    return probabilities
+
+
+def _langdetect(text: str, codes: tuple[str, ...] | None) -> Language:
+    probabilities = _langdetect_probabilities(text, codes)
+    if not probabilities:
         return Language(UNDETERMINED, 0.0)
-    if not ranked:
-        return Language(UNDETERMINED, 0.0)
-    best = ranked[0]
-    return Language(_normalise_code(best.lang), round(float(best.prob), 4))
+    code = max(probabilities, key=probabilities.__getitem__)
+    return Language(code, round(probabilities[code], 4))
+
+
+def _combine(votes: dict[str, float], words: int, probabilities: dict[str, float]) -> Language:
+    """Word evidence and n-gram probabilities, the words weighing more the shorter the text:
+    in a three-word message the words decide, in a paragraph langdetect does."""
+    total_votes = sum(votes.values())
+    if not total_votes:
+        if not probabilities:
+            return Language(UNDETERMINED, 0.0)
+        code = max(probabilities, key=probabilities.__getitem__)
+        return Language(code, round(probabilities[code], 4))
+    word_weight = 0.8 if words <= 6 else 0.6 if words <= 15 else 0.4
+    if not probabilities:
+        word_weight = 1.0
+    scores = {
+        lang: word_weight * votes.get(lang, 0.0) / total_votes + (1 - word_weight) * probabilities.get(lang, 0.0)
+        for lang in set(votes) | set(probabilities)
+    }
+    code = max(sorted(scores), key=scores.__getitem__)
+    return Language(code, round(min(scores[code], 1.0), 4))
 
 
 def _normalise_code(code: str) -> str:
@@ -129,7 +162,8 @@ class LanguageDetector:
             return Language(UNDETERMINED, 0.0)
 
     def _detect(self, text: str) -> Language:
-        sample = unicodedata.normalize("NFKC", text or "")[:MAX_DETECT_CHARS]
+        sample = unicodedata.normalize("NFKC", text or "")[: MAX_DETECT_CHARS * 2]
+        sample = _ADDRESSES.sub(" ", sample)[:MAX_DETECT_CHARS]
         counts = _script_counts(sample)
         letters = sum(counts.values())
         if letters == 0:
@@ -142,7 +176,8 @@ class LanguageDetector:
         if not self._latin:
             return Language(UNDETERMINED, 0.0)
         latin_only = "".join(ch for ch in sample if _script_of(ch) not in {"kana", "han", "hangul"})
-        return _langdetect(latin_only, self._latin)
+        votes, words = lexicon_votes(latin_only, self._latin)
+        return _combine(votes, words, _langdetect_probabilities(latin_only, self._latin))
 
     def _detect_cjk(self, counts: dict[str, int], cjk: int, sample: str) -> Language:
         if counts["hangul"] >= max(counts["kana"], 1) and counts["hangul"] >= 0.3 * cjk:
