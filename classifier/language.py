@@ -24,6 +24,7 @@ UNDETERMINED = "und"
 DEFAULT_CANDIDATES = ("en", "de", "fr", "es", "it", "ja", "zh", "pt", "nl", "pl", "ko")
 MAX_DETECT_CHARS = 600
 _SEED = 0
+_TRIALS = 3  # langdetect's default 7 costs twice the time for no measured gain here
 _PROFILE_ALIASES = {"zh": ("zh-cn", "zh-tw")}
 _ADDRESSES = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")  # links and e-mail addresses say nothing of the language
 
@@ -104,6 +105,7 @@ def _langdetect_probabilities(text: str, codes: tuple[str, ...] | None) -> dict[
     with _factory_lock:  # the first call builds the factory; lru_cache is not build-once
         factory = _factory(codes)
     detector = factory.create()
+    detector.n_trial = _TRIALS
     detector.append(text)
     try:
         ranked = detector.get_probabilities()
@@ -122,6 +124,12 @@ def _langdetect(text: str, codes: tuple[str, ...] | None) -> Language:
         return Language(UNDETERMINED, 0.0)
     code = max(probabilities, key=probabilities.__getitem__)
     return Language(code, round(probabilities[code], 4))
+
+
+def _words_decide(votes: dict[str, float]) -> bool:
+    """Several words that all point one way need no n-gram statistics."""
+    total = sum(votes.values())
+    return total >= 3 and max(votes.values()) >= 0.9 * total
 
 
 def _combine(votes: dict[str, float], words: int, probabilities: dict[str, float]) -> Language:
@@ -177,6 +185,9 @@ class LanguageDetector:
             return Language(UNDETERMINED, 0.0)
         latin_only = "".join(ch for ch in sample if _script_of(ch) not in {"kana", "han", "hangul"})
         votes, words = lexicon_votes(latin_only, self._latin)
+        if _words_decide(votes):
+            code = max(sorted(votes), key=votes.__getitem__)
+            return Language(code, round(votes[code] / sum(votes.values()), 4))
         return _combine(votes, words, _langdetect_probabilities(latin_only, self._latin))
 
     def _detect_cjk(self, counts: dict[str, int], cjk: int, sample: str) -> Language:

@@ -40,6 +40,14 @@ def _word_languages() -> dict[str, frozenset[str]]:
     return {word: frozenset(langs) for word, langs in languages.items()}
 
 
+# English shop words that buyers drop into every language ("der tracking", "o refund"): they
+# are weak evidence of English.
+_LOANWORDS = frozenset(
+    "tracking order refund cancel item size online shop app bluetooth wifi email ok okay sorry "
+    "hello hi thanks thx pls please top delivery box code link".split()
+)
+
+
 def lexicon_votes(text: str, candidates: tuple[str, ...]) -> tuple[dict[str, float], int]:
     """Votes per candidate language and the number of words seen.
 
@@ -53,8 +61,9 @@ def lexicon_votes(text: str, candidates: tuple[str, ...]) -> tuple[dict[str, flo
         for part in (word, *word.split("'")) if "'" in word else (word,):
             langs = table.get(part, frozenset()) & allowed
             if langs:
+                weight = 0.3 if part in _LOANWORDS else 1.0
                 for lang in langs:
-                    votes[lang] += 1 / len(langs)
+                    votes[lang] += weight / len(langs)
                 break
     for letter, owners in _LETTERS.items():
         count = text.count(letter)
