@@ -18,9 +18,11 @@ cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Buyer messag
 keys_cli = typer.Typer(no_args_is_help=True, help="API keys for gateways, agents and trainers.")
 db_cli = typer.Typer(no_args_is_help=True, help="Database schema.")
 data_cli = typer.Typer(no_args_is_help=True, help="Training data.")
+users_cli = typer.Typer(no_args_is_help=True, help="Console users: agents, trainers, admins.")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(data_cli, name="data")
+cli.add_typer(users_cli, name="users")
 
 
 def _settings() -> Settings:
@@ -282,6 +284,69 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     settings = _settings()
     db.upgrade(settings.database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+@users_cli.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Log-in name")],
+    role: Annotated[str, typer.Option(help="agent, trainer or admin")] = "agent",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input")] = False,
+) -> None:
+    """Add a console user; the password is prompted without echo and stored as an argon2 hash.
+
+    Example: printf '%s' "$PASSWORD" | triage users add alice --role agent --password-stdin
+    """
+    from app.services import users
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    with _session(settings) as session:
+        try:
+            user = users.create_user(session=session, name=name, role=role, password=password)
+        except TriageError as exc:
+            _fail(exc.message)
+        session.commit()
+    typer.echo(f"added {user.name} ({user.role})")
+
+
+@users_cli.command("list")
+def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List console users.
+
+    Example: triage users list --json
+    """
+    from app.services import users
+
+    settings = _settings()
+    with _session(settings) as session:
+        rows = [{"name": u.name, "role": u.role, "created_at": u.created_at, "disabled": u.disabled_at is not None}
+                for u in users.list_users(session=session)]
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['name']:<24} {r['role']:<8} {'disabled' if r['disabled'] else 'active'}")
+
+
+@users_cli.command("disable")
+def users_disable(name: Annotated[str, typer.Argument()]) -> None:
+    """Disable a console user; their sessions stop working at once.
+
+    Example: triage users disable bob
+    """
+    from app.services import users
+
+    settings = _settings()
+    with _session(settings) as session:
+        try:
+            users.disable_user(session=session, name=name)
+        except TriageError as exc:
+            _fail(exc.message)
+        session.commit()
+    typer.echo(f"disabled {name}")
 
 
 @data_cli.command("holdout")

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     max_classify_chars: int = 5000
     review_page_max: int = 200
 
+    # console
+    console_session_hours: float = Field(default=12.0, gt=0)
+    claim_minutes: float = Field(default=5.0, gt=0)
+    console_page_size: int = Field(default=25, ge=5, le=200)
+
     # start-up
     train_on_start: bool = True
     auto_migrate: bool = True

@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import db
+from app import console, db
 from app.api import health, messages
 from app.config import Settings, get_settings
 from app.errors import TriageError
@@ -47,17 +47,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(messages.router)
     app.include_router(health.router)
+    console.install(app)
     return app
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TriageError)
-    async def triage_error(_: Request, exc: TriageError) -> JSONResponse:
+    async def triage_error(request: Request, exc: TriageError) -> Response:
+        if console.is_console(request):
+            return console.error_page(request, exc.status_code, "That did not work", exc.message)
         return JSONResponse({"error": exc.message}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
+        if console.is_console(request):
+            fields = ", ".join(str(e.get("loc", ("?",))[-1]) for e in errors)
+            return console.error_page(request, 422, "Invalid input", f"Check these fields and try again: {fields}.")
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse({"error": "the body is not valid JSON"}, status_code=400)
         fields = [

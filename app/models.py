@@ -11,8 +11,13 @@ from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstr
 from sqlmodel import Field, SQLModel
 
 ROLES = ("ingest", "agent", "trainer", "admin")
+USER_ROLES = ("agent", "trainer", "admin")
 Role = Literal["ingest", "agent", "trainer", "admin"]
 Route = Literal["auto", "review"]
+# open: waits for an agent; escalated: waits for a senior; approved: reply handed to the outbox;
+# resolved: closed without a reply; auto: answered automatically
+STATUSES = ("open", "escalated", "approved", "resolved", "auto")
+OPEN_STATUSES = ("open", "escalated")
 
 
 def utcnow() -> datetime:
@@ -47,6 +52,7 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
         Index("ix_messages_route_due_at", "route", "due_at"),
+        Index("ix_messages_status_due_at", "status", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,6 +81,83 @@ class Message(SQLModel, table=True):
     draft_template: str | None = Field(default=None, sa_column=Column(String(200)))
     draft_language: str | None = Field(default=None, sa_column=Column(String(16)))
     model_version: str | None = Field(default=None, sa_column=Column(String(64)))
+
+    status: str = Field(default="open", sa_column=Column(String(16), nullable=False, server_default="open"))
+    claimed_by: str | None = Field(default=None, sa_column=Column(String(100)))
+    claimed_until: datetime | None = _ts(nullable=True)
+    updated_at: datetime | None = _ts(nullable=True)
+
+
+class User(SQLModel, table=True):
+    """A person using the console (agents, trainers, admins); passwords are argon2 hashes."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    password_hash: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    disabled_at: datetime | None = _ts(nullable=True)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A logged-in browser: the cookie holds the token, the table only its sha256."""
+
+    __tablename__ = "console_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    user_id: int = Field(foreign_key="users.id", nullable=False, index=True)
+    csrf_token: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+
+
+class Action(SQLModel, table=True):
+    """The audit trail: who did what to a message, with the values before and after."""
+
+    __tablename__ = "actions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", nullable=False, index=True)
+    actor: str = Field(sa_column=Column(String(100), nullable=False))
+    action: str = Field(sa_column=Column(String(32), nullable=False))
+    at: datetime = _ts(nullable=False)
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Label(SQLModel, table=True):
+    """A confirmed or corrected intent: the labelled history trainers retrain from."""
+
+    __tablename__ = "labels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", nullable=False, index=True)
+    intent: str = Field(sa_column=Column(String(32), nullable=False))
+    suggested_intent: str | None = Field(default=None, sa_column=Column(String(32)))
+    source: str = Field(sa_column=Column(String(16), nullable=False))
+    actor: str = Field(sa_column=Column(String(100), nullable=False))
+    created_at: datetime = _ts(nullable=False)
+
+
+class OutboxItem(SQLModel, table=True):
+    """A reply waiting to be delivered (#6 sends them)."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", nullable=False, index=True)
+    to_address: str = Field(sa_column=Column(String(320), nullable=False))
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, sa_column=Column(String(16)))
+    status: str = Field(default="pending", sa_column=Column(String(16), nullable=False, index=True))
+    created_by: str = Field(sa_column=Column(String(100), nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    sent_at: datetime | None = _ts(nullable=True)
 
 
 # --- API schemas -----------------------------------------------------------------------------

@@ -117,3 +117,15 @@ def message_payload(**overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a console page put in its forms."""
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+PASSWORD = "correct horse battery"

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import NotFound
-from app.models import Decision, Message, MessageIn, ReviewQueuePage, as_utc, utcnow
+from app.models import OPEN_STATUSES, Decision, Message, MessageIn, ReviewQueuePage, as_utc, utcnow
+from app.services import outbox
 from app.services.analysis import Analysis, Analyzer
 
 
@@ -72,6 +73,13 @@ def ingest(*, session: Session, message: MessageIn, analyzer: Analyzer) -> tuple
         variables=template_variables(message, seller_name=settings.seller_name),
     )
     record_analysis(row, analysis)
+    if row.route == "auto" and analysis.reply is not None:
+        row.status = "auto"
+        session.flush()
+        outbox.enqueue(
+            session=session, message=row, subject=analysis.reply.subject, body=analysis.reply.body,
+            language=analysis.reply.language, actor="auto",
+        )
     session.flush()
     return to_decision(row, analyzer), True
 
@@ -112,15 +120,16 @@ def get_decision(*, session: Session, message_id: int, analyzer: Analyzer) -> De
 
 
 def review_queue(*, session: Session, analyzer: Analyzer, limit: int, offset: int) -> ReviewQueuePage:
-    """Messages routed to review, earliest deadline first."""
+    """Messages waiting for an agent, earliest deadline first."""
+    waiting = (Message.route == "review", Message.status.in_(OPEN_STATUSES))
     query = (
         select(Message)
-        .where(Message.route == "review")
+        .where(*waiting)
         .order_by(Message.due_at, Message.id)
         .offset(offset)
         .limit(limit)
     )
-    total = session.exec(select(func.count()).select_from(Message).where(Message.route == "review")).one()
+    total = session.exec(select(func.count()).select_from(Message).where(*waiting)).one()
     items = [to_decision(row, analyzer) for row in session.exec(query)]
     return ReviewQueuePage(items=items, total=int(total), limit=limit, offset=offset)
 
