@@ -123,3 +123,25 @@ def test_evaluate_report_writes_a_page_with_charts(env, tmp_path):
     for image in ("confusion.png", "precision_coverage.png"):
         assert (out / image).read_bytes().startswith(b"\x89PNG")
     assert json.loads((out / "report.json").read_text())["n"] == 3
+
+
+def test_users_add_reads_the_password_from_stdin_and_stores_a_hash(env):
+    from sqlmodel import Session, create_engine, select
+
+    from app.models import User
+
+    result = runner.invoke(cli, ["users", "add", "alice", "--role", "agent", "--password-stdin"], input="a long enough secret\n")
+    assert result.exit_code == 0, result.output
+    engine = create_engine(f"sqlite:///{env / 'cli.db'}")
+    with Session(engine) as session:
+        user = session.exec(select(User)).one()
+    engine.dispose()
+    assert user.role == "agent" and user.password_hash.startswith("$argon2")
+    assert "a long enough secret" not in user.password_hash
+
+
+def test_users_add_refuses_a_short_password_and_an_unknown_role(env):
+    short = runner.invoke(cli, ["users", "add", "bob", "--password-stdin"], input="short\n")
+    assert short.exit_code == 2 and "at least 10 characters" in short.output
+    bad_role = runner.invoke(cli, ["users", "add", "bob", "--role", "ingest", "--password-stdin"], input="a long enough secret\n")
+    assert bad_role.exit_code == 2 and "role must be one of" in bad_role.output
