@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import Session
+
 
 from app import db
+from app.cli_registry import labels_cli, models_cli
+from app.cli_common import active_model, fail, open_session, print_json, progress, settings_or_exit
 from app.config import Settings
 from app.errors import TriageError
 
@@ -23,26 +25,8 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(data_cli, name="data")
 cli.add_typer(users_cli, name="users")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:  # pydantic's message names the bad variable
-        _fail(f"invalid settings: {exc}")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _progress(line: str) -> None:
-    typer.echo(line, err=True)
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+cli.add_typer(models_cli, name="models")
+cli.add_typer(labels_cli, name="labels")
 
 
 @cli.command()
@@ -60,11 +44,11 @@ def serve(
 
     from classifier import artifact
 
-    settings = _settings()
+    settings = settings_or_exit()
     db.upgrade(settings.database_url)
     if artifact.latest(settings.model_dir) is None and settings.train_on_start:
-        _progress(f"no model in {settings.model_dir}: training one from {settings.training_data_dir} (first start only)")
-        _train(settings, extra=[])
+        progress(f"no model in {settings.model_dir}: training one from {settings.training_data_dir} (first start only)")
+        _train(settings, extra=[], actor="first start")
     uvicorn.run(
         "app.main:app_from_environment",
         factory=True,
@@ -76,43 +60,56 @@ def serve(
     )
 
 
-def _train(settings: Settings, extra: list[Path]) -> dict[str, Any]:
+def _train(settings: Settings, extra: list[Path], *, with_history: bool = False, force: bool = False,
+           activate: bool = True, actor: str = "cli") -> Any:
     from classifier.data import DataError
 
-    from app.services.models import train_model
+    from app.services import labels
+    from app.services.models import collect_examples, train_and_promote
 
-    try:
-        classifier, evaluation, path = train_model(
-            training_dir=settings.training_data_dir,
-            model_dir=settings.model_dir,
-            extra_files=extra,
-            target_precision=settings.target_precision,
-            progress=_progress,
-        )
-    except (DataError, OSError) as exc:
-        _fail(str(exc))
-    return {"version": classifier.version, "path": str(path), "manifest": classifier.manifest, "evaluation": evaluation}
+    with open_session(settings) as session:
+        history = labels.history_examples(session=session) if with_history else []
+        if with_history and not history:
+            progress("the labelled history is empty: no agent has confirmed or corrected an intent yet")
+        try:
+            examples = collect_examples(training_dir=settings.training_data_dir, extra_files=extra, history=history, progress=progress)
+            outcome = train_and_promote(
+                session=session, examples=examples, model_dir=settings.model_dir, target_precision=settings.target_precision,
+                actor=actor, force=force, activate=activate, progress=progress,
+            )
+        except (DataError, OSError) as exc:
+            fail(str(exc))
+        session.commit()
+    return outcome
 
 
 @cli.command()
 def train(
-    data: Annotated[list[Path] | None, typer.Option("--data", help="Extra labelled CSV or JSONL files")] = None,
+    data: Annotated[list[Path] | None, typer.Option("--data", help="Extra labelled CSV or JSONL files (text,label[,lang])")] = None,
+    with_history: Annotated[bool, typer.Option("--with-history", help="Add the intents agents confirmed or corrected")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Activate even if the new model fails the promotion gate")] = False,
+    activate: Annotated[bool, typer.Option("--activate/--no-activate", help="Activate the new model when it passes the gate")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Train a model from the training data folder and save it under the model folder.
+    """Train a model, compare it with the active one on the fixed evaluation split, activate it if not worse.
 
-    Example: triage train --data exported_helpdesk.csv
+    Example: triage train --with-history --data exported_helpdesk.csv
     """
-    settings = _settings()
-    result = _train(settings, extra=list(data or []))
+    settings = settings_or_exit()
+    outcome = _train(settings, extra=list(data or []), with_history=with_history, force=force, activate=activate)
     if as_json:
-        _print_json({"version": result["version"], "path": result["path"], "metrics": result["manifest"]["metrics"], "thresholds": result["manifest"]["thresholds"]})
+        print_json(outcome.as_dict())
         return
-    holdout = result["evaluation"].get("holdout")
-    typer.echo(f"model {result['version']} saved in {result['path']}")
-    typer.echo("thresholds: " + ", ".join(f"{k} {v}" for k, v in result["manifest"]["thresholds"].items()))
-    if holdout:
-        typer.echo(_summary_table(holdout))
+    typer.echo(f"model {outcome.classifier.version} saved in {outcome.path}")
+    typer.echo("thresholds: " + ", ".join(f"{k} {v}" for k, v in outcome.classifier.thresholds.items()))
+    typer.echo(outcome.comparison)
+    if outcome.activated:
+        typer.echo(f"activated {outcome.classifier.version}" + (" (forced past the gate)" if force and not outcome.gate.passed else ""))
+    elif not activate:
+        typer.echo(f"not activated (--no-activate); `triage models activate {outcome.classifier.version}` when ready")
+    else:
+        typer.echo(f"not activated: {outcome.active_version} stays active. Use --force to override.")
+        raise typer.Exit(1)
 
 
 def _summary_table(report: dict[str, Any]) -> str:
@@ -142,18 +139,16 @@ def evaluate(
     from classifier.evaluate import evaluate_with_predictions
     from classifier.language import LanguageDetector
 
-    from app.services.models import load_active_model
-
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         examples = read_file(data)
     except DataError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not examples:
-        _fail(f"{data}: no rows to evaluate")
-    classifier, error = load_active_model(settings.model_dir)
+        fail(f"{data}: no rows to evaluate")
+    classifier, error = active_model(settings)
     if classifier is None:
-        _fail(error or "no model")
+        fail(error or "no model")
     report, predictions = evaluate_with_predictions(
         classifier,
         examples,
@@ -173,9 +168,9 @@ def evaluate(
             target_precision=settings.target_precision,
             source=str(data),
         )
-        _progress(f"report written to {index}")
+        progress(f"report written to {index}")
     if as_json:
-        _print_json(report)
+        print_json(report)
     else:
         typer.echo(f"model {report['model_version']}")
         typer.echo(_summary_table(report))
@@ -191,10 +186,9 @@ def classify(
     Example: triage classify "Where is my parcel? Order 123-1234567-1234567"
     """
     from app.services.analysis import Analyzer
-    from app.services.models import load_active_model
     from app.services.triage import classify_text
 
-    settings = _settings()
+    settings = settings_or_exit()
     if text == "-":
         text = sys.stdin.read()
     variables: dict[str, Any] = {}
@@ -202,13 +196,13 @@ def classify(
         try:
             variables = json.loads(context)
         except json.JSONDecodeError as exc:
-            _fail(f"--context is not valid JSON ({exc.msg})")
+            fail(f"--context is not valid JSON ({exc.msg})")
         if not isinstance(variables, dict):
-            _fail("--context must be a JSON object")
-    classifier, error = load_active_model(settings.model_dir)
+            fail("--context must be a JSON object")
+    classifier, error = active_model(settings)
     analyzer = Analyzer(settings=settings, classifier=classifier, model_error=error)
     decision = classify_text(text=text, analyzer=analyzer, variables=variables)
-    _print_json(decision.model_dump(mode="json"))
+    print_json(decision.model_dump(mode="json"))
 
 
 @keys_cli.command("create")
@@ -223,15 +217,15 @@ def keys_create(
     """
     from app.services import keys
 
-    settings = _settings()
-    with _session(settings) as session:
+    settings = settings_or_exit()
+    with open_session(settings) as session:
         try:
             row, plain = keys.create_key(session=session, name=name, role=role)
         except TriageError as exc:
-            _fail(exc.message)
+            fail(exc.message)
         session.commit()
     if as_json:
-        _print_json({"name": row.name, "role": row.role, "key": plain})
+        print_json({"name": row.name, "role": row.role, "key": plain})
     else:
         typer.echo(f"created key {row.name!r} with role {row.role}. It is shown only this once:\n{plain}")
 
@@ -244,14 +238,14 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """
     from app.services import keys
 
-    settings = _settings()
-    with _session(settings) as session:
+    settings = settings_or_exit()
+    with open_session(settings) as session:
         rows = [
             {"name": k.name, "role": k.role, "prefix": k.prefix, "created_at": k.created_at, "revoked": k.revoked_at is not None}
             for k in keys.list_keys(session=session)
         ]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     for r in rows:
         typer.echo(f"{r['name']:<24} {r['role']:<8} {r['prefix']}…  {'revoked' if r['revoked'] else 'active'}")
@@ -265,12 +259,12 @@ def keys_revoke(name: Annotated[str, typer.Argument()]) -> None:
     """
     from app.services import keys
 
-    settings = _settings()
-    with _session(settings) as session:
+    settings = settings_or_exit()
+    with open_session(settings) as session:
         try:
             keys.revoke_key(session=session, name=name)
         except TriageError as exc:
-            _fail(exc.message)
+            fail(exc.message)
         session.commit()
     typer.echo(f"revoked {name}")
 
@@ -281,7 +275,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 
     Example: TRIAGE_DATABASE_URL=postgresql+psycopg://triage@db/triage triage db upgrade
     """
-    settings = _settings()
+    settings = settings_or_exit()
     db.upgrade(settings.database_url, revision)
     typer.echo(f"database at {revision}")
 
@@ -302,12 +296,12 @@ def users_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings = _settings()
-    with _session(settings) as session:
+    settings = settings_or_exit()
+    with open_session(settings) as session:
         try:
             user = users.create_user(session=session, name=name, role=role, password=password)
         except TriageError as exc:
-            _fail(exc.message)
+            fail(exc.message)
         session.commit()
     typer.echo(f"added {user.name} ({user.role})")
 
@@ -320,12 +314,12 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     """
     from app.services import users
 
-    settings = _settings()
-    with _session(settings) as session:
+    settings = settings_or_exit()
+    with open_session(settings) as session:
         rows = [{"name": u.name, "role": u.role, "created_at": u.created_at, "disabled": u.disabled_at is not None}
                 for u in users.list_users(session=session)]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     for r in rows:
         typer.echo(f"{r['name']:<24} {r['role']:<8} {'disabled' if r['disabled'] else 'active'}")
@@ -339,12 +333,12 @@ def users_disable(name: Annotated[str, typer.Argument()]) -> None:
     """
     from app.services import users
 
-    settings = _settings()
-    with _session(settings) as session:
+    settings = settings_or_exit()
+    with open_session(settings) as session:
         try:
             users.disable_user(session=session, name=name)
         except TriageError as exc:
-            _fail(exc.message)
+            fail(exc.message)
         session.commit()
     typer.echo(f"disabled {name}")
 
@@ -359,29 +353,13 @@ def data_holdout(
     """
     from classifier.data import DataError, read_dir, split, write_csv
 
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         _, holdout = split(read_dir(settings.training_data_dir))
     except DataError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     count = write_csv(holdout, out)
     typer.echo(f"wrote {count} held-out messages to {out}")
-
-
-class _session:
-    """Migrate, then open a session for one CLI command."""
-
-    def __init__(self, settings: Settings) -> None:
-        db.upgrade(settings.database_url)
-        self.engine = db.make_engine(settings.database_url)
-
-    def __enter__(self) -> Session:
-        self.session = Session(self.engine, expire_on_commit=False)
-        return self.session
-
-    def __exit__(self, *exc: object) -> None:
-        self.session.close()
-        self.engine.dispose()
 
 
 def main() -> None:

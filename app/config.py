@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_classify_chars: int = 5000
     review_page_max: int = 200
 
+    # models
+    model_poll_seconds: float = Field(default=5.0, ge=0)  # how often workers look for a newly activated model; 0: never
+
     # console
     console_session_hours: float = Field(default=12.0, gt=0)
     claim_minutes: float = Field(default=5.0, gt=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,10 +13,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import console, db
-from app.api import health, messages
+from app.api import health, messages, models
 from app.config import Settings, get_settings
 from app.errors import TriageError
 from app.limits import BodySizeLimit
+from app.model_watcher import ModelWatcher
 from app.services.analysis import Analyzer
 from app.services.models import load_active_model
 
@@ -30,9 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.auto_migrate:
             db.upgrade(settings.database_url)
         app.state.engine = db.make_engine(settings.database_url)
-        classifier, model_error = load_active_model(settings.model_dir)
+        classifier, model_error = load_active_model(settings.model_dir, engine=app.state.engine)
         app.state.analyzer = Analyzer(settings=settings, classifier=classifier, model_error=model_error)
+        app.state.model_watcher = ModelWatcher(app)
+        watcher = asyncio.create_task(app.state.model_watcher.run(settings.model_poll_seconds)) if settings.model_poll_seconds > 0 else None
         yield
+        if watcher is not None:
+            watcher.cancel()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -46,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     _install_error_handlers(app)
     app.include_router(messages.router)
+    app.include_router(models.router)
     app.include_router(health.router)
     console.install(app)
     return app

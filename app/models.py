@@ -143,6 +143,21 @@ class Label(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False)
 
 
+class ModelActivation(SQLModel, table=True):
+    """Which model answers: the newest row names the active version, for every worker and host."""
+
+    __tablename__ = "model_activations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(sa_column=Column(String(64), nullable=False))
+    previous_version: str | None = Field(default=None, sa_column=Column(String(64)))
+    action: str = Field(sa_column=Column(String(16), nullable=False))
+    actor: str = Field(sa_column=Column(String(100), nullable=False))
+    forced: bool = Field(default=False, nullable=False)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = _ts(nullable=False)
+
+
 class OutboxItem(SQLModel, table=True):
     """A reply waiting to be delivered (#6 sends them)."""
 

@@ -62,6 +62,10 @@ def classification_metrics(
         for p, truth in zip(predictions, truths)
         if would_auto_answer(p, thresholds=thresholds, min_margin=min_margin, auto_intents=auto_intents)
     ]
+    by_intent: dict[str, list[bool]] = defaultdict(list)
+    for p, truth in zip(predictions, truths):
+        if would_auto_answer(p, thresholds=thresholds, min_margin=min_margin, auto_intents=auto_intents):
+            by_intent[p.intent].append(p.intent == truth)
     correct = sum(t == p for t, p in zip(truths, predicted))
     return {
         "n": n,
@@ -71,6 +75,10 @@ def classification_metrics(
         "auto": {
             "coverage": round(len(auto) / n, 4) if n else 0.0,
             "precision": round(sum(auto) / len(auto), 4) if auto else None,
+        },
+        "auto_per_intent": {
+            label: {"n": len(hits), "precision": round(sum(hits) / len(hits), 4) if hits else None}
+            for label, hits in ((label, by_intent.get(label, [])) for label in labels if label in auto_intents)
         },
         "confusion": confusion,
     }

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, ConfigDict
 
 from app.deps import AgentKey, AnalyzerDep, IngestKey, ReaderKey, SessionDep, SettingsDep
 from app.models import Decision, MessageIn, ReviewQueuePage
-from app.services import triage
+from app.services import labels, triage
 
 router = APIRouter(prefix="/v1", tags=["messages"])
 
@@ -51,3 +53,26 @@ def get_review_queue(
 ) -> ReviewQueuePage:
     """Messages routed to review, earliest `due_at` first."""
     return triage.review_queue(session=session, analyzer=analyzer, limit=min(limit, settings.review_page_max), offset=offset)
+
+
+class LabelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    intent: Literal["cancellation", "logistics_delay", "return", "quality", "technical_support", "other"]
+
+
+class LabelOut(BaseModel):
+    message_id: int
+    intent: str
+    suggested_intent: str | None
+    actor: str
+    created_at: datetime
+
+
+@router.post("/messages/{message_id}/label", response_model=LabelOut, status_code=status.HTTP_201_CREATED,
+             responses={404: {"description": "No such message"}})
+def post_label(message_id: int, payload: LabelIn, session: SessionDep, key: AgentKey) -> LabelOut:
+    """Record the right intent for a message (labelled history for retraining; the latest wins)."""
+    label = labels.add_label(session=session, message_id=message_id, intent=payload.intent, actor=f"key:{key.name}", source="api")
+    session.commit()
+    return LabelOut(message_id=label.message_id, intent=label.intent, suggested_intent=label.suggested_intent,
+                    actor=label.actor, created_at=label.created_at)

@@ -125,6 +125,7 @@ def _record(session: Session, row: Message, user: str, action: str, before: dict
 
 def _label(session: Session, row: Message, user: str, intent: str, suggested: str | None) -> None:
     session.add(Label(message_id=row.id, intent=intent, suggested_intent=suggested, source="console", actor=user, created_at=utcnow()))
+    session.flush()
 
 
 def _redraft(row: Message, analyzer: Analyzer, language: str) -> str | None:
