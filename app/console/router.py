@@ -26,9 +26,9 @@ from app.console.render import SECURITY_HEADERS, page
 from app.deps import AnalyzerDep, SessionDep, SettingsDep
 from app.errors import TriageError
 from app.models import STATUSES
-from app.services import console_sessions, keys, review, users
+from app.services import console_sessions, keys, registry, review, users
 from app.services.analysis import Analyzer
-from classifier import INTENTS, artifact
+from classifier import INTENTS
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -246,18 +246,9 @@ def flag_wrong(request: Request, session: SessionDep, analyzer: AnalyzerDep, vie
 
 
 @router.get("/models")
-def models_page(request: Request, settings: SettingsDep, analyzer: AnalyzerDep, viewer: TrainerViewer) -> Response:
-    rows = []
-    for folder in reversed(artifact.list_versions(settings.model_dir)):
-        try:
-            manifest = artifact.read_manifest(folder)
-        except artifact.ArtifactError as exc:
-            rows.append({"version": folder.name, "error": str(exc)})
-            continue
-        holdout = (manifest.get("metrics") or {}).get("holdout") or {}
-        rows.append({"version": folder.name, "created_at": manifest.get("created_at", ""), "training_size": manifest.get("training_size"),
-                     "macro_f1": holdout.get("macro_f1"), "auto": holdout.get("auto") or {}, "error": None})
-    return page(request, "models.html", viewer=viewer, models=rows, active=analyzer.model_version)
+def models_page(request: Request, session: SessionDep, settings: SettingsDep, analyzer: AnalyzerDep, viewer: TrainerViewer) -> Response:
+    models = registry.list_models(session=session, model_dir=settings.model_dir)
+    return page(request, "models.html", viewer=viewer, models=models, serving=analyzer.model_version)
 
 
 @router.get("/admin/users")
