@@ -104,7 +104,13 @@ def train(
     typer.echo("thresholds: " + ", ".join(f"{k} {v}" for k, v in outcome.classifier.thresholds.items()))
     typer.echo(outcome.comparison)
     if outcome.activated:
-        typer.echo(f"activated {outcome.classifier.version}" + (" (forced past the gate)" if force and not outcome.gate.passed else ""))
+        if outcome.gate.passed:
+            how = ""
+        elif outcome.active_version is None:
+            how = " (the first model: nothing better to keep; uncertain messages still go to review)"
+        else:
+            how = " (forced past the gate)"
+        typer.echo(f"activated {outcome.classifier.version}{how}")
     elif not activate:
         typer.echo(f"not activated (--no-activate); `triage models activate {outcome.classifier.version}` when ready")
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -214,3 +214,24 @@ def test_cli_train_with_history_models_list_and_labels_export(tmp_path, monkeypa
     assert len(listed) == 2 and listed[0]["active"] and not listed[1]["active"]
     rolled = runner.invoke(cli, ["models", "rollback"])
     assert rolled.exit_code == 0 and listed[1]["version"] in rolled.stdout
+
+
+def test_the_first_model_goes_live_even_below_the_precision_target(database_url, tmp_path, monkeypatch):
+    from app import db
+
+    below = promotion.GateResult(passed=False, reasons=["quality: automatic answers 96.8% precise"])
+    monkeypatch.setattr(promotion, "compare", lambda *a, **k: below)
+    engine = db.make_engine(database_url)
+    with Session(engine) as session:
+        outcome = train_and_promote(
+            session=session, examples=tiny_examples(), model_dir=tmp_path / "models", target_precision=0.97,
+            actor="test", params=TINY_PARAMS, progress=lambda _: None,
+        )
+        session.commit()
+        assert not outcome.gate.passed and outcome.activated
+        assert registry.active_version(session=session, model_dir=tmp_path / "models") == outcome.classifier.version
+        recorded = session.exec(select(ModelActivation)).all()
+        assert [(a.version, a.forced) for a in recorded] == [(outcome.classifier.version, False)]
+        assert recorded[0].note.startswith("first model, activated despite")
+        assert "—" in outcome.comparison and "nan" not in outcome.comparison
+    engine.dispose()

@@ -90,10 +90,16 @@ def train_and_promote(
         comparison = "no held-out messages: nothing to compare"
 
     activated = False
-    if activate and (gate.passed or force):
-        note = "forced past the gate: " + "; ".join(gate.reasons) if force and not gate.passed else None
+    first_model = active_version is None
+    if activate and (gate.passed or force or first_model):
+        # With nothing active there is nothing better to keep: the first model goes live and its
+        # thresholds still send every uncertain message to review.
+        forced = force and not gate.passed and not first_model
+        note = None
+        if not gate.passed:
+            note = ("first model, activated despite: " if first_model else "forced past the gate: ") + "; ".join(gate.reasons)
         registry.activate(session=session, model_dir=model_dir, version=classifier.version, actor=actor,
-                          action="train", forced=force and not gate.passed, note=note)
+                          action="train", forced=forced, note=note)
         activated = True
     return TrainingOutcome(classifier, evaluation, path, active_version, active_report, gate, activated, comparison)
 

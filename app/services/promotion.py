@@ -56,8 +56,8 @@ def table(result: GateResult, candidate: dict[str, Any], active: dict[str, Any] 
     """The comparison as text for the terminal."""
     lines = [
         f"{'':<20}{'new ' + candidate_version:>26}{('active ' + active_version) if active_version else 'no active model':>28}",
-        f"{'macro-F1':<20}{candidate['macro_f1']:>26.4f}{(active['macro_f1'] if active else float('nan')):>28.4f}",
-        f"{'auto coverage':<20}{candidate['auto']['coverage']:>26.3f}{(active['auto']['coverage'] if active else float('nan')):>28.3f}",
+        f"{'macro-F1':<20}{candidate['macro_f1']:>26.4f}{_fmt(active['macro_f1'] if active else None, '.4f'):>28}",
+        f"{'auto coverage':<20}{candidate['auto']['coverage']:>26.3f}{_fmt(active['auto']['coverage'] if active else None, '.3f'):>28}",
         f"{'intent':<20}{'F1':>8}{'auto n':>8}{'auto prec':>10}{'active F1':>12}{'active prec':>14}",
     ]
     for row in result.rows:
