@@ -12,6 +12,7 @@ import typer
 
 from app import db
 from app.cli_registry import labels_cli, models_cli
+from app.cli_worker import worker
 from app.cli_common import active_model, fail, open_session, print_json, progress, settings_or_exit
 from app.config import Settings
 from app.errors import TriageError
@@ -27,6 +28,7 @@ cli.add_typer(data_cli, name="data")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(models_cli, name="models")
 cli.add_typer(labels_cli, name="labels")
+cli.command()(worker)
 
 
 @cli.command()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from classifier import INTENTS
@@ -46,6 +47,25 @@ class Settings(BaseSettings):
     console_session_hours: float = Field(default=12.0, gt=0)
     claim_minutes: float = Field(default=5.0, gt=0)
     console_page_size: int = Field(default=25, ge=5, le=200)
+
+    # inbound mail gateways: secrets only from the environment; an unset secret disables its endpoint
+    postmark_basic_auth: SecretStr | None = None  # "user:password" as written in Postmark's webhook URL
+    sendgrid_basic_auth: SecretStr | None = None  # "user:password" as written in SendGrid's Parse URL
+    mailgun_signing_key: SecretStr | None = None  # Mailgun's HTTP webhook signing key
+    max_inbound_bytes: int = 30 * 1024 * 1024  # whole gateway posts, attachments included
+    max_attachments: int = Field(default=20, ge=0)
+
+    # outbound mail
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None  # the seller's address replies come from, e.g. "Shop <care@shop.example>"
+    smtp_timeout_seconds: float = 30.0
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_backoff_seconds: float = Field(default=30.0, gt=0)
+    worker_poll_seconds: float = Field(default=2.0, gt=0)
 
     # start-up
     train_on_start: bool = True

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import console, db
-from app.api import health, messages, models
+from app.api import health, inbound, messages, models, outbox
 from app.config import Settings, get_settings
 from app.errors import TriageError
 from app.limits import BodySizeLimit
@@ -49,9 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    mail_limit = settings.max_inbound_bytes
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, rules=(
+        # too large is permanent: answer with the status that stops each gateway's retries
+        ("/v1/inbound/mailgun", mail_limit, 406), ("/v1/inbound/postmark", mail_limit, 403), ("/v1/inbound/", mail_limit, 413),
+    ))
     _install_error_handlers(app)
     app.include_router(messages.router)
+    app.include_router(inbound.router)
+    app.include_router(outbox.router)
     app.include_router(models.router)
     app.include_router(health.router)
     console.install(app)

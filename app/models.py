@@ -53,6 +53,7 @@ class Message(SQLModel, table=True):
         UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
         Index("ix_messages_route_due_at", "route", "due_at"),
         Index("ix_messages_status_due_at", "status", "due_at"),
+        Index("uq_messages_rfc_message_id", "rfc_message_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -86,6 +87,43 @@ class Message(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, sa_column=Column(String(100)))
     claimed_until: datetime | None = _ts(nullable=True)
     updated_at: datetime | None = _ts(nullable=True)
+
+    # mail: threading, the full original, attachments (recorded, never stored), robots
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True)
+    rfc_message_id: str | None = Field(default=None, sa_column=Column(String(1000)))
+    in_reply_to: str | None = Field(default=None, sa_column=Column(Text))
+    references_header: str | None = Field(default=None, sa_column=Column(Text))
+    original_body: str | None = Field(default=None, sa_column=Column(Text))
+    html_body: str | None = Field(default=None, sa_column=Column(Text))
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    robot: str | None = Field(default=None, sa_column=Column(String(200)))
+
+
+class Conversation(SQLModel, table=True):
+    """A buyer's after-sales thread: their messages and the replies, joined by mail headers or
+    by the same sender writing about the same order."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_sender_order", "sender_email", "order_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sender_email: str = Field(sa_column=Column(String(320), nullable=False))
+    order_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    subject: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = _ts(nullable=False)
+    last_message_at: datetime = _ts(nullable=False)
+
+
+class WebhookToken(SQLModel, table=True):
+    """Signature tokens already used (Mailgun): a replayed request is refused."""
+
+    __tablename__ = "webhook_tokens"
+    __table_args__ = (UniqueConstraint("gateway", "token", name="uq_webhook_tokens_gateway_token"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gateway: str = Field(sa_column=Column(String(32), nullable=False))
+    token: str = Field(sa_column=Column(String(200), nullable=False))
+    seen_at: datetime = _ts(nullable=False)
 
 
 class User(SQLModel, table=True):
@@ -159,7 +197,8 @@ class ModelActivation(SQLModel, table=True):
 
 
 class OutboxItem(SQLModel, table=True):
-    """A reply waiting to be delivered (#6 sends them)."""
+    """A reply to deliver: pending → sending (leased by one worker) → sent, or failed after the
+    last attempt. Written in the same transaction as the decision that made it."""
 
     __tablename__ = "outbox"
 
@@ -173,6 +212,14 @@ class OutboxItem(SQLModel, table=True):
     created_by: str = Field(sa_column=Column(String(100), nullable=False))
     created_at: datetime = _ts(nullable=False)
     sent_at: datetime | None = _ts(nullable=True)
+    rfc_message_id: str | None = Field(default=None, sa_column=Column(String(1000), index=True))
+    in_reply_to: str | None = Field(default=None, sa_column=Column(String(1000)))
+    references_header: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    lease_until: datetime | None = _ts(nullable=True)
+    worker: str | None = Field(default=None, sa_column=Column(String(100)))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
 
 
 # --- API schemas -----------------------------------------------------------------------------

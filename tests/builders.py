@@ -104,14 +104,15 @@ def tiny_examples() -> list[Example]:
 
 
 def message_payload(**overrides: Any) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "external_id": f"msg-{next(_ids)}",
+    number = next(_ids)
+    payload: dict[str, Any] = {  # each a different buyer and order: no two join one conversation
+        "external_id": f"msg-{number}",
         "channel": "amazon-us",
-        "sender_email": "buyer-7f3a@marketplace.example",
+        "sender_email": f"buyer-{number}@marketplace.example",
         "sender_name": "Alex",
         "subject": "Order question",
         "body": "Where is my parcel? It has not arrived and tracking is not updated.",
-        "order_id": "123-4567890-1234567",
+        "order_id": f"123-4567890-{number:07d}",
         "marketplace": "Amazon.com",
         "context": {"tracking_number": "1Z999AA10123456784", "carrier": "UPS"},
     }

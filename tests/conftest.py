@@ -63,7 +63,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE model_activations, outbox, labels, actions, console_sessions, users, messages, api_keys RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE model_activations, outbox, labels, actions, console_sessions, users, messages, conversations, webhook_tokens, api_keys RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 
@@ -76,6 +76,9 @@ def settings(database_url: str, tiny_model_dir: Path) -> Settings:
         templates_dir=REPO / "templates" / "replies",
         training_data_dir=REPO / "training_data",
         auto_migrate=False,
+        postmark_basic_auth=GATEWAY_SECRETS["postmark"],
+        sendgrid_basic_auth=GATEWAY_SECRETS["sendgrid"],
+        mailgun_signing_key=GATEWAY_SECRETS["mailgun"],
     )
 
 
@@ -100,6 +103,9 @@ def api_keys(engine) -> dict[str, str]:
             created[role] = plain
         session.commit()
     return created
+
+
+GATEWAY_SECRETS = {"postmark": "pm-hook:pm-secret-1", "sendgrid": "sg-hook:sg-secret-2", "mailgun": "key-mailgun-signing-3"}
 
 
 def auth(key: str) -> dict[str, str]:

@@ -50,9 +50,18 @@ def utc(value: datetime | None) -> str:
     return "" if value is None else f"{as_utc(value):%Y-%m-%d %H:%M} UTC"
 
 
+def filesize(size: int | None) -> str:
+    size = size or 0
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(time_left=time_left, first_line=first_line, utc=utc)
+    env.filters.update(time_left=time_left, first_line=first_line, utc=utc, filesize=filesize)
     env.globals["overdue"] = lambda due: due is not None and as_utc(due) < utcnow()
     return env
 

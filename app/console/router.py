@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -26,7 +26,8 @@ from app.console.render import SECURITY_HEADERS, page
 from app.deps import AnalyzerDep, SessionDep, SettingsDep
 from app.errors import TriageError
 from app.models import STATUSES
-from app.services import console_sessions, keys, registry, review, users
+from app.gateways.html_text import html_to_text
+from app.services import console_sessions, keys, outbox, registry, review, threads, users
 from app.services.analysis import Analyzer
 from classifier import INTENTS
 
@@ -145,11 +146,16 @@ def _item_page(request: Request, session: Session, analyzer: Analyzer, viewer: V
     holder = review.claim_holder(row)
     sop = analyzer.sop(row.intent, row.language)
     template_languages = [lang for lang in analyzer.templates.languages() if analyzer.templates.has_template(row.intent or "other", lang)]
+    conversation = threads.messages_in(session=session, conversation_id=row.conversation_id, exclude=row.id)
+    replies: dict[int, list] = {}
+    for m in [*conversation, row]:
+        replies[m.id] = outbox.for_message(session=session, message_id=m.id)
     return page(
         request, "item.html", status_code=status_code, viewer=viewer, message=row, holder=holder,
         mine=holder == viewer.name, sop=sop, intents=INTENTS, template_languages=template_languages,
         history=review.history(session=session, message_id=message_id), error=error, notice=notice,
-        can_act=viewer.can("agent"),
+        can_act=viewer.can("agent"), conversation=conversation, replies=replies,
+        html_text=html_to_text(row.html_body) if row.html_body else None,
     )
 
 
@@ -243,6 +249,21 @@ def flag_wrong(request: Request, session: SessionDep, analyzer: AnalyzerDep, vie
 
 
 # --- trainer and admin pages ---------------------------------------------------------------
+
+
+@router.get("/outbox")
+def outbox_page(request: Request, session: SessionDep, viewer: AnyViewer,
+                status: Annotated[Literal["failed", "pending", "sending", "sent"], Query()] = "failed") -> Response:
+    return page(request, "outbox.html", viewer=viewer, status=status, counts=outbox.backlog(session=session),
+                items=outbox.listing(session=session, status=status))
+
+
+@router.post("/outbox/{item_id}/retry")
+def outbox_retry(request: Request, session: SessionDep, viewer: AgentViewer, item_id: int, csrf_token: CsrfField = None) -> Response:
+    check_csrf(viewer.csrf, csrf_token)
+    item = outbox.retry(session=session, item_id=item_id)
+    session.commit()
+    return _redirect(f"/console/messages/{item.message_id}")
 
 
 @router.get("/models")

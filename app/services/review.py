@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from app.errors import BadRequest, Conflict, NotFound
 from app.models import OPEN_STATUSES, Action, Label, Message, as_utc, utcnow
-from app.services import outbox
+from app.services import outbox, threads
 from app.services.analysis import Analyzer
 from app.services.replies import TemplateMissing, TemplateRenderError
 from app.services.triage import template_variables
@@ -41,7 +41,7 @@ def queue_page(
         order = (Message.received_at.desc(), Message.id.desc())
     else:
         statuses = OPEN_STATUSES if not status else (status,)
-        conditions = [Message.route == "review", Message.status.in_(statuses)]
+        conditions = [Message.route == "review", Message.status.in_(statuses), threads.latest_open_only()]
         order = (Message.due_at, Message.id)
     if language:
         conditions.append(Message.language == language)
@@ -207,6 +207,7 @@ def approve(*, session: Session, message_id: int, user: str, subject: str, body:
     outbox.enqueue(session=session, message=row, subject=row.draft_subject or "", body=row.draft_body, language=row.draft_language, actor=user)
     _label(session, row, user, row.intent, before["intent"])
     _record(session, row, user, "approve", before)
+    _close_earlier(session, row, user, "answered with the reply to a later message of the conversation")
 
 
 def escalate(*, session: Session, message_id: int, user: str, note: str) -> None:
@@ -230,6 +231,18 @@ def resolve(*, session: Session, message_id: int, user: str, note: str = "") -> 
     row.status = "resolved"
     row.claimed_by = row.claimed_until = None
     _record(session, row, user, "resolve", before, note=note.strip()[:5000] or None)
+    _close_earlier(session, row, user, "resolved with a later message of the conversation")
+
+
+def _close_earlier(session: Session, row: Message, user: str, note: str) -> None:
+    """The queue shows a conversation by its latest message; acting on it settles the earlier
+    open ones too, so they do not reappear once the latest is done."""
+    for earlier in threads.messages_in(session=session, conversation_id=row.conversation_id, exclude=row.id):
+        if earlier.id < row.id and earlier.route == "review" and earlier.status in OPEN_STATUSES:
+            before = _snapshot(earlier)
+            earlier.status = "resolved"
+            earlier.claimed_by = earlier.claimed_until = None
+            _record(session, earlier, user, "resolve", before, note=f"{note} (#{row.id})")
 
 
 def flag_wrong(*, session: Session, analyzer: Analyzer, message_id: int, user: str, intent: str) -> str | None:

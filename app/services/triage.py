@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import NotFound
 from app.models import OPEN_STATUSES, Decision, Message, MessageIn, ReviewQueuePage, as_utc, utcnow
-from app.services import outbox
+from app.gateways.normalized import NormalizedMessage
+from app.services import outbox, threads
 from app.services.analysis import Analysis, Analyzer
 
 
@@ -29,12 +30,15 @@ def template_variables(message: Message | MessageIn, *, seller_name: str | None)
     return variables
 
 
-def ingest(*, session: Session, message: MessageIn, analyzer: Analyzer) -> tuple[Decision, bool]:
+def ingest(*, session: Session, message: MessageIn, analyzer: Analyzer, mail: NormalizedMessage | None = None) -> tuple[Decision, bool]:
     """Store the message, then classify it and record the decision (the caller commits).
 
-    Returns the decision and whether it was created now; a retry of a stored message returns the
+    `mail` carries what a mail gateway adds: Message-ID and threading headers, the full original,
+    attachments, and whether a robot sent it. Returns the decision and whether it was created now;
+    a retry of a stored message (same channel and external id, or same Message-ID) returns the
     stored decision untouched."""
-    existing = _find(session, message.channel, message.external_id)
+    rfc_id = mail.rfc_message_id if mail else None
+    existing = find_existing(session, message.channel, message.external_id, rfc_id)
     if existing is not None:
         return to_decision(existing, analyzer), False
 
@@ -56,23 +60,36 @@ def ingest(*, session: Session, message: MessageIn, analyzer: Analyzer) -> tuple
         route="review",
         reasons=["pending: stored, not yet classified"],
     )
+    if mail is not None:
+        row.rfc_message_id = rfc_id
+        row.in_reply_to = " ".join(f"<{i}>" for i in mail.in_reply_to) or None
+        row.references_header = " ".join(f"<{i}>" for i in mail.references) or None
+        row.original_body = mail.original_body if mail.original_body != message.body else None
+        row.html_body = mail.html_body
+        row.attachments = [a.as_dict() for a in mail.attachments]
+        row.robot = mail.robot
     session.add(row)
     try:
         session.flush()  # stored first: whatever fails below, the message stays
     except IntegrityError:
         # a concurrent retry inserted the same message first
         session.rollback()
-        existing = _find(session, message.channel, message.external_id)
+        existing = find_existing(session, message.channel, message.external_id, rfc_id)
         if existing is None:
             raise
         return to_decision(existing, analyzer), False
 
+    _join_conversation(session, row, mail)
     analysis = analyzer.analyse(
         subject=message.subject,
         body=message.body,
         variables=template_variables(message, seller_name=settings.seller_name),
     )
     record_analysis(row, analysis)
+    if row.robot:
+        row.route = "review"
+        row.reasons = [f"robot: {row.robot}; auto-replies and bounces are never answered automatically",
+                       *[r for r in row.reasons if r != "pending: stored, not yet classified"]]
     if row.route == "auto" and analysis.reply is not None:
         row.status = "auto"
         session.flush()
@@ -82,6 +99,19 @@ def ingest(*, session: Session, message: MessageIn, analyzer: Analyzer) -> tuple
         )
     session.flush()
     return to_decision(row, analyzer), True
+
+
+def _join_conversation(session: Session, row: Message, mail: NormalizedMessage | None) -> None:
+    referenced = [*(mail.in_reply_to if mail else []), *reversed(mail.references if mail else [])]
+    conversation = threads.conversation_for(
+        session=session, sender_email=row.sender_email, order_id=row.order_id, subject=row.subject,
+        referenced_ids=referenced, at=as_utc(row.received_at),
+    )
+    row.conversation_id = conversation.id
+    # the conversation is as late as its longest-waiting unanswered message
+    earlier_due = threads.earliest_open_due(session=session, conversation_id=conversation.id, exclude=row.id)
+    if earlier_due is not None and earlier_due < as_utc(row.due_at):
+        row.due_at = earlier_due
 
 
 def record_analysis(row: Message, analysis: Analysis) -> None:
@@ -121,7 +151,7 @@ def get_decision(*, session: Session, message_id: int, analyzer: Analyzer) -> De
 
 def review_queue(*, session: Session, analyzer: Analyzer, limit: int, offset: int) -> ReviewQueuePage:
     """Messages waiting for an agent, earliest deadline first."""
-    waiting = (Message.route == "review", Message.status.in_(OPEN_STATUSES))
+    waiting = (Message.route == "review", Message.status.in_(OPEN_STATUSES), threads.latest_open_only())
     query = (
         select(Message)
         .where(*waiting)
@@ -134,9 +164,11 @@ def review_queue(*, session: Session, analyzer: Analyzer, limit: int, offset: in
     return ReviewQueuePage(items=items, total=int(total), limit=limit, offset=offset)
 
 
-def _find(session: Session, channel: str, external_id: str) -> Message | None:
-    query = select(Message).where(Message.channel == channel, Message.external_id == external_id)
-    return session.exec(query).first()
+def find_existing(session: Session, channel: str, external_id: str, rfc_message_id: str | None = None) -> Message | None:
+    condition = and_(Message.channel == channel, Message.external_id == external_id)
+    if rfc_message_id:
+        condition = or_(condition, Message.rfc_message_id == rfc_message_id)
+    return session.exec(select(Message).where(condition).order_by(Message.id)).first()
 
 
 def to_decision(row: Message, analyzer: Analyzer) -> Decision:

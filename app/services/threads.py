@@ -1,0 +1,92 @@
+"""Conversations: which thread a new buyer message joins.
+
+A reply joins by its In-Reply-To or References (pointing at an earlier buyer message or at a reply
+we sent); otherwise a message from the same sender about the same order joins that order's latest
+conversation if it was active recently; otherwise it starts a new one. An order can therefore
+have several after-sales conversations over time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from app.models import OPEN_STATUSES, Conversation, Message, OutboxItem, as_utc
+
+SAME_ORDER_WINDOW = timedelta(days=30)
+
+
+def conversation_for(
+    *, session: Session, sender_email: str, order_id: str | None, subject: str | None,
+    referenced_ids: list[str], at: datetime,
+) -> Conversation:
+    conversation = _by_headers(session, referenced_ids) or _by_order(session, sender_email, order_id, at)
+    if conversation is None:
+        conversation = Conversation(sender_email=sender_email, order_id=order_id, subject=subject, created_at=at, last_message_at=at)
+        session.add(conversation)
+    else:
+        conversation.last_message_at = max(as_utc(conversation.last_message_at), at)
+        conversation.order_id = conversation.order_id or order_id
+    session.flush()
+    return conversation
+
+
+def _by_headers(session: Session, ids: list[str]) -> Conversation | None:
+    if not ids:
+        return None
+    earlier = session.exec(
+        select(Message.conversation_id).where(Message.rfc_message_id.in_(ids), Message.conversation_id.is_not(None))
+        .order_by(Message.id.desc())
+    ).first()
+    if earlier is None:
+        earlier = session.exec(
+            select(Message.conversation_id).join(OutboxItem, OutboxItem.message_id == Message.id)
+            .where(OutboxItem.rfc_message_id.in_(ids), Message.conversation_id.is_not(None)).order_by(OutboxItem.id.desc())
+        ).first()
+    return session.get(Conversation, earlier) if earlier is not None else None
+
+
+def _by_order(session: Session, sender_email: str, order_id: str | None, at: datetime) -> Conversation | None:
+    if not order_id:
+        return None
+    return session.exec(
+        select(Conversation)
+        .where(Conversation.sender_email == sender_email, Conversation.order_id == order_id,
+               Conversation.last_message_at >= at - SAME_ORDER_WINDOW)
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+    ).first()
+
+
+def messages_in(*, session: Session, conversation_id: int | None, exclude: int | None = None) -> list[Message]:
+    """The conversation's messages, oldest first."""
+    if conversation_id is None:
+        return []
+    query = select(Message).where(Message.conversation_id == conversation_id)
+    if exclude is not None:
+        query = query.where(Message.id != exclude)
+    return list(session.exec(query.order_by(Message.received_at, Message.id)))
+
+
+def earliest_open_due(*, session: Session, conversation_id: int, exclude: int) -> datetime | None:
+    """The deadline of the buyer's longest-waiting unanswered message in the conversation."""
+    row = session.exec(
+        select(Message.due_at).where(
+            Message.conversation_id == conversation_id, Message.id != exclude,
+            Message.route == "review", Message.status.in_(OPEN_STATUSES),
+        ).order_by(Message.due_at)
+    ).first()
+    return as_utc(row) if row is not None else None
+
+
+def latest_open_only() -> Any:
+    """A query condition: no newer open message in the same conversation (one queue item per
+    conversation; the older ones are shown as its history)."""
+    newer = aliased(Message)
+    return ~(
+        select(newer.id)
+        .where(newer.conversation_id == Message.conversation_id, newer.id > Message.id,
+               newer.status.in_(OPEN_STATUSES), newer.route == "review")
+        .exists()
+    )
