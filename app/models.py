@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field as PydanticField, field_valida
 from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.plain_text import strip_controls
+
 ROLES = ("ingest", "agent", "trainer", "admin")
 USER_ROLES = ("agent", "trainer", "admin")
 Role = Literal["ingest", "agent", "trainer", "admin"]
@@ -245,6 +247,11 @@ class MessageIn(BaseModel):
     received_at: datetime | None = None
     context: dict[str, ContextValue] = PydanticField(default_factory=dict, max_length=50, description="Template variables, e.g. tracking_number, carrier, buyer_name")
 
+    @field_validator("external_id", "channel", "sender_email", "sender_name", "subject", "body", "order_id", "marketplace", mode="before")
+    @classmethod
+    def _no_controls(cls, value: object) -> object:
+        return strip_controls(value) if isinstance(value, str) else value
+
     @field_validator("sender_email")
     @classmethod
     def _email(cls, value: str) -> str:
@@ -256,7 +263,9 @@ class MessageIn(BaseModel):
     @field_validator("context")
     @classmethod
     def _context_keys(cls, value: dict[str, ContextValue]) -> dict[str, ContextValue]:
-        for key, item in value.items():
+        for key, item in list(value.items()):
+            if isinstance(item, str):
+                value[key] = item = strip_controls(item)
             if not _CONTEXT_KEY.match(key):
                 raise ValueError(f"context key {key!r} must be a name of letters, digits and _ (not starting with a digit)")
             if isinstance(item, str) and len(item) > 1000:

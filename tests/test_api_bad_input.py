@@ -126,3 +126,14 @@ def test_bad_pagination_is_422(client, api_keys, query):
 
 def test_a_non_numeric_message_id_is_422(client, api_keys):
     assert client.get("/v1/messages/abc", headers=auth(api_keys["agent"])).status_code == 422
+
+
+def test_control_characters_are_dropped_not_stored(client, api_keys, engine):
+    """PostgreSQL cannot store NUL; escape sequences mean nothing to an agent."""
+    payload = message_payload(body="The kettle\u0000 leaks\u001b[31m from the bottom.", subject="Bad\u0007bytes",
+                              context={"carrier": "DHL\u0000"})
+    response = client.post("/v1/messages", json=payload, headers=auth(api_keys["ingest"]))
+    assert response.status_code == 201, response.text
+    with Session(engine) as session:
+        stored = session.get(Message, response.json()["id"])
+        assert (stored.body, stored.subject, stored.context["carrier"]) == ("The kettle leaks[31m from the bottom.", "Badbytes", "DHL")

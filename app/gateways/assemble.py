@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses, parsedate_to_datetime
 
 from app.gateways import extract, quotes, robots
 from app.gateways.html_text import html_to_text
 from app.gateways.normalized import Attachment, NormalizedMessage, RefusedMessage
+from app.plain_text import strip_controls
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,900})>")
 _MARKETPLACE_RELAY = re.compile(r"@marketplace\.(amazon\.[a-z.]+)$", re.IGNORECASE)
@@ -40,7 +41,7 @@ class MailParts:
 
 
 def message_ids(value: str | None) -> list[str]:
-    return _MESSAGE_ID.findall(value or "")
+    return _MESSAGE_ID.findall(strip_controls(value or ""))
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -68,10 +69,10 @@ def sender_address(value: str) -> tuple[str, str | None]:
 
 
 def assemble(parts: MailParts, limits: Limits = Limits()) -> NormalizedMessage:
-    sender, name = sender_address(parts.sender)
-    subject = (parts.subject or "").strip() or None
-    text = (parts.text or "").strip()
-    html = parts.html if parts.html and parts.html.strip() else None
+    sender, name = sender_address(strip_controls(parts.sender))
+    subject = strip_controls(parts.subject or "").strip() or None
+    text = strip_controls(parts.text or "").strip()
+    html = strip_controls(parts.html) if parts.html and parts.html.strip() else None
     if not text and html:
         text = html_to_text(html)
     text = text.replace("\r\n", "\n")[: limits.max_body_chars]
@@ -86,7 +87,7 @@ def assemble(parts: MailParts, limits: Limits = Limits()) -> NormalizedMessage:
     order = extract.order_id(searchable) or extract.order_id(text)
     tracking = extract.tracking_number(searchable)
     relay = _MARKETPLACE_RELAY.search(sender)
-    attachments = list(parts.attachments)
+    attachments = [replace(a, name=strip_controls(a.name)) for a in parts.attachments]
     return NormalizedMessage(
         channel=parts.channel,
         external_id=external_id[:255],

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from app.gateways.normalized import RefusedMessage
 
@@ -34,11 +34,23 @@ class Form:
         return None if value is None else charsets.decode(value, charset)
 
 
+def _urlencoded_fields(body: bytes) -> dict[str, bytes]:
+    """Values stay bytes (parse_qsl on bytes cannot return non-ASCII values: it re-encodes them as
+    ASCII and raises); the gateway decodes them with the right charset."""
+    fields: dict[str, bytes] = {}
+    for pair in body.split(b"&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition(b"=")
+        name = unquote_to_bytes(key.replace(b"+", b" ")).decode("utf-8", "replace")
+        fields[name] = unquote_to_bytes(value.replace(b"+", b" "))
+    return fields
+
+
 def parse_form(body: bytes, content_type: str) -> Form:
     kind = content_type.split(";")[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
-        pairs = parse_qsl(body, keep_blank_values=True)
-        return Form(fields={key.decode("utf-8", "replace"): value for key, value in pairs}, files=[])
+        return Form(fields=_urlencoded_fields(body), files=[])
     if kind != "multipart/form-data" or "boundary=" not in content_type.lower():
         raise RefusedMessage(f"expected a multipart/form-data or urlencoded form, got {kind or 'no Content-Type'}")
     envelope = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\nMIME-Version: 1.0\r\n\r\n"

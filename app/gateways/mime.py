@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import email
 from email import policy
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 
 from app.gateways import charsets
 from app.gateways.assemble import Limits, MailParts, assemble
+from app.gateways.html_text import html_to_text
 from app.gateways.normalized import Attachment, NormalizedMessage, RefusedMessage
 
 
@@ -17,7 +18,7 @@ def header_text(value: object) -> str:
     """A header as text: RFC 2047 words decoded, raw 8-bit bytes decoded by guess."""
     if value is None:
         return ""
-    raw = str(value)
+    raw = _eight_bit_header(value) if isinstance(value, Header) else str(value)
     try:
         raw.encode("ascii")
     except UnicodeEncodeError:
@@ -26,6 +27,17 @@ def header_text(value: object) -> str:
         return str(make_header(decode_header(raw))).replace("\r", "").replace("\n", " ").strip()
     except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
         return raw.replace("\r", "").replace("\n", " ").strip()
+
+
+def _eight_bit_header(value: Header) -> str:
+    """compat32 wraps a header holding raw 8-bit bytes in a Header of charset unknown-8bit, whose
+    str() is replacement characters: take its bytes back and decode them by guess."""
+    pieces = []
+    for chunk, charset in decode_header(value):
+        if isinstance(chunk, bytes):
+            chunk = charsets.decode(chunk, None if charset in (None, "unknown-8bit") else charset)
+        pieces.append(chunk)
+    return "".join(pieces)
 
 
 def _has_surrogates(text: str) -> bool:
@@ -40,14 +52,18 @@ def parse(data: bytes, *, channel: str, gateway_id: str | None = None, limits: L
     if not headers:
         raise RefusedMessage("this is not an e-mail message: no headers were found")
     texts, htmls, attachments = [], [], []
-    for part in _leaves(message):
-        _collect(part, texts, htmls, attachments)
+    forwarded: list[str] = []
+    _walk(message, texts, htmls, attachments, forwarded)
+    text = "\n\n".join(t for t in texts if t.strip())
+    if forwarded:  # the sender's own words first, read from the HTML when there is no plain text
+        own = text or html_to_text("\n".join(htmls))
+        text = "\n\n".join([own, *forwarded]).strip()
     return assemble(
         MailParts(
             channel=channel,
             sender=headers.get("from") or headers.get("sender") or headers.get("reply-to") or "",
             subject=headers.get("subject"),
-            text="\n\n".join(t for t in texts if t.strip()),
+            text=text,
             html="\n".join(htmls) or None,
             headers=headers,
             attachments=attachments,
@@ -59,11 +75,32 @@ def parse(data: bytes, *, channel: str, gateway_id: str | None = None, limits: L
     )
 
 
-def _leaves(message: Message) -> list[Message]:
-    try:
-        return [part for part in message.walk() if not part.is_multipart()]
-    except (TypeError, AttributeError):
-        return [message]
+_FORWARDED = "---------- Forwarded message ----------"  # a separator quotes.own_words cuts at
+_BODY_TYPES = {"text/plain", "text/html", "text/enriched"}
+_MAX_DEPTH = 8
+
+
+def _walk(part: Message, texts: list[str], htmls: list[str], attachments: list[Attachment], forwarded: list[str], depth: int = 0) -> None:
+    """Leaves in order. A message attached whole (message/rfc822, "forward as attachment") is read
+    too, behind a forwarded-message separator: agents see it, the classifier only the new words."""
+    if depth > _MAX_DEPTH:
+        return
+    payload = part.get_payload()
+    if part.get_content_type() == "message/rfc822" and isinstance(payload, list):
+        for inner in payload:
+            if isinstance(inner, Message):
+                inner_texts: list[str] = []
+                inner_htmls: list[str] = []
+                _walk(inner, inner_texts, inner_htmls, attachments, forwarded, depth + 1)
+                body = "\n\n".join(t for t in inner_texts if t.strip()) or html_to_text("\n".join(inner_htmls))
+                forwarded.insert(0, f"{_FORWARDED}\nFrom: {header_text(inner.get('From'))}\n"
+                                 f"Subject: {header_text(inner.get('Subject'))}\n\n{body}")
+    elif part.is_multipart() and isinstance(payload, list):
+        for inner in payload:
+            if isinstance(inner, Message):
+                _walk(inner, texts, htmls, attachments, forwarded, depth + 1)
+    else:
+        _collect(part, texts, htmls, attachments)
 
 
 def _collect(part: Message, texts: list[str], htmls: list[str], attachments: list[Attachment]) -> None:
@@ -75,13 +112,10 @@ def _collect(part: Message, texts: list[str], htmls: list[str], attachments: lis
     except Exception:  # a broken transfer encoding: keep what is there
         payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
     payload = payload if isinstance(payload, bytes) else b""
-    is_text = content_type in {"text/plain", "text/html"} and not filename and disposition != "attachment"
-    if is_text:
+    if content_type in _BODY_TYPES and not filename and disposition != "attachment":
         text = charsets.decode(payload, part.get_content_charset())
         (htmls if content_type == "text/html" else texts).append(text)
     elif content_type.startswith("message/") and content_type != "message/rfc822":
         return  # delivery-status and the like: the headers already mark the message as a robot's
-    elif filename or disposition in {"attachment", "inline"} or not content_type.startswith("text/"):
+    else:  # images, documents, and text that is not prose (calendars, vCards, returned headers)
         attachments.append(Attachment(name=(filename or "unnamed")[:255], content_type=content_type, size=len(payload)))
-    else:
-        texts.append(charsets.decode(payload, part.get_content_charset()))
