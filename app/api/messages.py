@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from app.deps import AgentKey, AnalyzerDep, IngestKey, ReaderKey, SessionDep, SettingsDep
-from app.models import Decision, MessageIn, ReviewQueuePage
-from app.services import labels, triage
+from app.models import Decision, MessageIn, ReviewQueuePage, as_utc
+from app.services import labels, review, triage
 
 router = APIRouter(prefix="/v1", tags=["messages"])
 
@@ -53,6 +53,25 @@ def get_review_queue(
 ) -> ReviewQueuePage:
     """Messages routed to review, earliest `due_at` first."""
     return triage.review_queue(session=session, analyzer=analyzer, limit=min(limit, settings.review_page_max), offset=offset)
+
+
+class ClaimedItem(BaseModel):
+    claimed_by: str
+    claimed_until: datetime
+    message: Decision
+
+
+@router.post("/review-queue/claim", response_model=ClaimedItem,
+             responses={204: {"description": "Nothing is waiting that another agent does not hold"}})
+def claim_next(session: SessionDep, analyzer: AnalyzerDep, settings: SettingsDep, key: AgentKey) -> ClaimedItem | Response:
+    """Claim the waiting message with the earliest deadline that no other agent holds, for
+    TRIAGE_CLAIM_MINUTES. Agents asking at the same moment never get the same message."""
+    row = review.claim_next(session=session, user=f"key:{key.name}", minutes=settings.claim_minutes)
+    if row is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    session.commit()
+    return ClaimedItem(claimed_by=row.claimed_by or "", claimed_until=as_utc(row.claimed_until),
+                       message=triage.to_decision(row, analyzer))
 
 
 class LabelIn(BaseModel):

@@ -42,6 +42,7 @@ DONE = {
     "saved": "Draft saved.",
     "relabelled": "Intent changed; the draft was rewritten from that intent's template.",
     "language": "Reply language changed.",
+    "empty": "Nothing is waiting that another agent does not already hold.",
 }
 
 
@@ -135,6 +136,17 @@ def queue(
         statuses=("open", "escalated", "approved", "resolved"), languages=settings.languages,
         notice=DONE.get(request.query_params.get("done", "")),
     )
+
+
+@router.post("/queue/next")
+def take_next(session: SessionDep, settings: SettingsDep, viewer: AgentViewer, csrf_token: CsrfField = None) -> Response:
+    """Claim the most urgent message nobody holds and open it."""
+    check_csrf(viewer.csrf, csrf_token)
+    row = review.claim_next(session=session, user=viewer.name, minutes=settings.claim_minutes)
+    if row is None:
+        return _redirect("/console/queue?done=empty")
+    session.commit()
+    return _redirect(f"/console/messages/{row.id}")
 
 
 # --- one message ---------------------------------------------------------------------------

@@ -93,6 +93,36 @@ def claim(*, session: Session, message_id: int, user: str, minutes: float) -> Me
     return row
 
 
+def claim_next(*, session: Session, user: str, minutes: float, attempts: int = 20) -> Message | None:
+    """Claim the waiting message with the earliest deadline that nobody holds; None when there is
+    none. On PostgreSQL the candidate row is locked with SKIP LOCKED, so agents asking at the same
+    moment each get a different row without waiting for one another; the claim itself is the same
+    conditional UPDATE as `claim`, which also settles the race on SQLite (one writer at a time)."""
+    for _ in range(attempts):
+        now = utcnow()
+        candidate = session.exec(
+            select(Message.id)
+            .where(
+                Message.route == "review", Message.status.in_(OPEN_STATUSES), threads.latest_open_only(),
+                or_(Message.claimed_by.is_(None), Message.claimed_until < now),
+            )
+            .order_by(Message.due_at, Message.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if candidate is None:
+            session.rollback()
+            return None
+        try:
+            row = claim(session=session, message_id=candidate, user=user, minutes=minutes)
+        except Conflict:  # another agent took it between our read and our write (SQLite)
+            session.rollback()
+            continue
+        if row.claimed_by == user:
+            return row
+    return None
+
+
 def history(*, session: Session, message_id: int) -> list[Action]:
     return list(session.exec(select(Action).where(Action.message_id == message_id).order_by(Action.at, Action.id)))
 

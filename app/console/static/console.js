@@ -6,6 +6,10 @@
   }
 
   function setUpQueue() {
+    document.addEventListener("keydown", function (event) {
+      if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === "n") { var next = document.getElementById("take-next"); if (next) { event.preventDefault(); next.click(); } }
+    });
     var rows = Array.prototype.slice.call(document.querySelectorAll("tr[data-href]"));
     if (!rows.length) return;
     var index = -1;
