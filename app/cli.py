@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,22 +47,31 @@ def serve(
     """
     import uvicorn
 
+    from app.logs import logging_config
     from classifier import artifact
 
     settings = settings_or_exit()
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # the workers add their counters up through files here (prometheus-client multiprocess mode)
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="triage-metrics-")
     db.upgrade(settings.database_url)
     if artifact.latest(settings.model_dir) is None and settings.train_on_start:
         progress(f"no model in {settings.model_dir}: training one from {settings.training_data_dir} (first start only)")
         _train(settings, extra=[], actor="first start")
-    uvicorn.run(
-        "app.main:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            "app.main:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            log_config=logging_config(settings.log_level),
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _train(settings: Settings, extra: list[Path], *, with_history: bool = False, force: bool = False,

@@ -83,14 +83,17 @@ def models_rollback() -> None:
 
 
 @labels_cli.command("export")
-def labels_export(out: Annotated[Path, typer.Option("--out", help="CSV file to write (text,label,lang)")]) -> None:
+def labels_export(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write (text,label,lang)")],
+    redact: Annotated[bool, typer.Option("--redact", help="Mask e-mail addresses, phone and card numbers in the text")] = False,
+) -> None:
     """Write the labelled history as training data; the latest label of each message wins.
 
-    Example: triage labels export --out history.csv
+    Example: triage labels export --out history.csv --redact
     """
     from app.services import labels
 
     settings = settings_or_exit()
     with open_session(settings) as session:
-        count = labels.export(session=session, path=out)
-    typer.echo(f"wrote {count} labelled messages to {out}")
+        count = labels.export(session=session, path=out, redacted=redact)
+    typer.echo(f"wrote {count} labelled messages to {out}" + (" (personal data masked)" if redact else ""))

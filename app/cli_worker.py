@@ -39,7 +39,10 @@ def worker(
     """
     from app.mailer import SmtpSender
 
+    from app.logs import configure
+
     settings = settings_or_exit()
+    configure(settings.log_level)
     try:
         sender = SmtpSender(settings)
     except ValueError as exc:

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 256 * 1024
     max_classify_chars: int = 5000
     review_page_max: int = 200
+    rate_limit_per_minute: float = Field(default=600.0, ge=0)  # requests per API key and worker process; 0: no limit
+    rate_limit_burst: float | None = Field(default=None, gt=0)  # unset: ten seconds' worth
 
     # models
     model_poll_seconds: float = Field(default=5.0, ge=0)  # how often workers look for a newly activated model; 0: never
@@ -53,7 +55,9 @@ class Settings(BaseSettings):
     sendgrid_basic_auth: SecretStr | None = None  # "user:password" as written in SendGrid's Parse URL
     mailgun_signing_key: SecretStr | None = None  # Mailgun's HTTP webhook signing key
     max_inbound_bytes: int = 30 * 1024 * 1024  # whole gateway posts, attachments included
-    max_attachments: int = Field(default=20, ge=0)
+    max_attachments: int = Field(default=20, ge=0)  # listed per message; more are counted as dropped
+    max_attachment_bytes: int = Field(default=25 * 1024 * 1024, gt=0)  # a larger attachment refuses the message
+    max_header_bytes: int = Field(default=256 * 1024, gt=0)  # all of a mail's header fields together
 
     # outbound mail
     smtp_host: str | None = None
@@ -66,6 +70,12 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_backoff_seconds: float = Field(default=30.0, gt=0)
     worker_poll_seconds: float = Field(default=2.0, gt=0)
+
+    # observability: /metrics is open unless a token is set (or the proxy keeps it private)
+    metrics_token: SecretStr | None = None
+
+    # logs: JSON lines on stderr, personal data masked
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # start-up
     train_on_start: bool = True

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app.config import Settings
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, TooManyRequests, Unauthorized
 from app.models import ApiKey
+from app.rate_limit import retry_after_header
 from app.services import keys
 from app.services.analysis import Analyzer
 
@@ -30,16 +31,31 @@ def get_analyzer(request: Request) -> Analyzer:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+# database row ids: 32-bit integers on every backend, so a larger number is a clear 422, not a driver error
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `triage keys create`")
 
 
+def enforce_rate_limit(request: Request, client: str) -> None:
+    """429 with Retry-After when `client` (a key or a gateway) is over its rate."""
+    wait = request.app.state.rate_limiter.acquire(client)
+    if wait > 0:
+        raise TooManyRequests(
+            f"too many requests for {client}: at most {request.app.state.settings.rate_limit_per_minute:g} a minute; "
+            "retry after the Retry-After seconds",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+
+
 def require_role(*roles: str) -> Callable[..., ApiKey]:
-    """A dependency that admits a valid API key holding one of `roles` (admin holds all)."""
+    """A dependency that admits a valid API key holding one of `roles` (admin holds all), within
+    its rate limit."""
 
     def dependency(
+        request: Request,
         session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
@@ -50,6 +66,7 @@ def require_role(*roles: str) -> Callable[..., ApiKey]:
             raise Unauthorized("unknown or revoked API key")
         if not keys.allows(key.role, roles):
             raise Forbidden(f"this key has role '{key.role}'; this needs {' or '.join(roles)}")
+        enforce_rate_limit(request, f"key {key.name}")
         return key
 
     return dependency

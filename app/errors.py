@@ -7,9 +7,11 @@ class TriageError(Exception):
     status_code = 400
     headers: dict[str, str] | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if headers is not None:
+            self.headers = headers
 
 
 class BadRequest(TriageError):
@@ -40,3 +42,7 @@ class PayloadTooLarge(TriageError):
 class ServiceUnavailable(TriageError):
     status_code = 503
     headers = {"Retry-After": "5"}
+
+
+class TooManyRequests(TriageError):
+    status_code = 429

@@ -12,11 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import console, db
+from app import console, db, metrics
 from app.api import health, inbound, messages, models, outbox
 from app.config import Settings, get_settings
 from app.errors import TriageError
 from app.limits import BodySizeLimit
+from app.logs import RequestId
+from app.metrics import RequestMetrics
+from app.rate_limit import RateLimiter
 from app.model_watcher import ModelWatcher
 from app.services.analysis import Analyzer
 from app.services.models import load_active_model
@@ -34,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = db.make_engine(settings.database_url)
         classifier, model_error = load_active_model(settings.model_dir, engine=app.state.engine)
         app.state.analyzer = Analyzer(settings=settings, classifier=classifier, model_error=model_error)
+        metrics.model_loaded(app.state.analyzer.model_version)
         app.state.model_watcher = ModelWatcher(app)
         watcher = asyncio.create_task(app.state.model_watcher.run(settings.model_poll_seconds)) if settings.model_poll_seconds > 0 else None
         yield
@@ -49,11 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     mail_limit = settings.max_inbound_bytes
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, rules=(
         # too large is permanent: answer with the status that stops each gateway's retries
         ("/v1/inbound/mailgun", mail_limit, 406), ("/v1/inbound/postmark", mail_limit, 403), ("/v1/inbound/", mail_limit, 413),
     ))
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestId)  # outermost: even a refused body gets an id
     _install_error_handlers(app)
     app.include_router(messages.router)
     app.include_router(inbound.router)

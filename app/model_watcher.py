@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app import metrics
 from app.services import registry
 from app.services.analysis import Analyzer
 
@@ -48,6 +49,7 @@ class ModelWatcher:
             return
         self.refused = None
         state.analyzer = Analyzer(settings=settings, classifier=classifier)
+        metrics.model_loaded(state.analyzer.model_version, previous=current.model_version)
         log.info("switched from model %s to %s", current.model_version, version)
 
     async def run(self, every_seconds: float) -> None:

@@ -79,6 +79,7 @@ def settings(database_url: str, tiny_model_dir: Path) -> Settings:
         postmark_basic_auth=GATEWAY_SECRETS["postmark"],
         sendgrid_basic_auth=GATEWAY_SECRETS["sendgrid"],
         mailgun_signing_key=GATEWAY_SECRETS["mailgun"],
+        rate_limit_per_minute=0,  # tests post fast; the limit has its own tests
     )
 
 

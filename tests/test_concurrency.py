@@ -3,6 +3,7 @@ PostgreSQL: agents claiming from the queue, and a gateway's retries racing each 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -103,3 +104,16 @@ def test_ten_clients_posting_the_same_message_at_once_create_one_record(server, 
         assert session.exec(select(func.count()).select_from(Message).where(Message.external_id == "same-1")).one() == 1
         assert session.exec(select(func.count()).select_from(Conversation)).one() == 1
     engine.dispose()
+
+    # both workers answered, and /metrics adds their counters up whichever worker is asked
+    scraped = httpx.get(f"{server.url}/metrics").text
+    posted = [line for line in scraped.splitlines()
+              if line.startswith("triage_http_requests_total{") and 'route="/v1/messages"' in line and 'method="POST"' in line]
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in posted) == 10, posted
+    created = [line for line in scraped.splitlines() if line.startswith("triage_messages_total{")]
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in created) == 1, created
+    # the server's own log lines are JSON, with a request id, and carry no buyer address
+    records = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    access = [r for r in records if r["logger"] == "uvicorn.access" and "/v1/messages" in r["message"]]
+    assert len(access) >= 10 and all(r.get("request_id") for r in access)
+    assert "b@buyer.example" not in server.log.read_text()

@@ -17,7 +17,10 @@ from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 from sqlmodel import Session
 
-from app.deps import IngestKey
+from app import metrics
+from app.api import inbound_bodies as bodies
+from app.api.errors_doc import errors
+from app.deps import IngestKey, enforce_rate_limit
 from app.gateways import mailgun, mime, postmark, sendgrid
 from app.gateways.assemble import Limits
 from app.gateways.form import parse_form
@@ -58,12 +61,15 @@ def _store(request: Request, mail: NormalizedMessage, token: tuple[str, str] | N
         decision, created = inbound.receive(session=session, mail=mail, analyzer=request.app.state.analyzer, token=token)
         session.commit()
     if created:
+        metrics.count_message(intent=decision.intent, language=decision.language, route=decision.route)
         log.info("stored mail as message %s via %s (%s)", decision.id, mail.channel, decision.route)
     return decision, created
 
 
 def _limits(request: Request) -> Limits:
-    return Limits(max_attachments=request.app.state.settings.max_attachments)
+    settings = request.app.state.settings
+    return Limits(max_attachments=settings.max_attachments, max_attachment_bytes=settings.max_attachment_bytes,
+                  max_header_bytes=settings.max_header_bytes)
 
 
 async def _receive(request: Request, parse: Callable[[], NormalizedMessage], refused_status: int,
@@ -81,9 +87,9 @@ async def _receive(request: Request, parse: Callable[[], NormalizedMessage], ref
     return _answer(decision, created, created_status=created_status)
 
 
-@router.post("/postmark", responses={**_STORED, 401: {"description": "Wrong basic-auth credentials"},
-                                     403: {"description": "Not a usable message (Postmark stops retrying)"},
-                                     503: {"description": "Not configured, or the database is down (Postmark retries)"}})
+@router.post("/postmark", openapi_extra=bodies.POSTMARK, responses={**_STORED, **errors(
+    400, 401, 403, 422, 429, 503, e401="Wrong basic-auth credentials", e403="Not a usable message, or too large (Postmark stops retrying)",
+    e503="Not configured, or the database is down (Postmark retries)")})
 async def postmark_inbound(request: Request, channel: ChannelQuery = None) -> JSONResponse:
     """Postmark's inbound webhook. Put the credentials in the webhook URL:
     `https://user:password@host/v1/inbound/postmark` with TRIAGE_POSTMARK_BASIC_AUTH=user:password."""
@@ -92,6 +98,7 @@ async def postmark_inbound(request: Request, channel: ChannelQuery = None) -> JS
         return _refuse(503, "the Postmark endpoint is not configured: set TRIAGE_POSTMARK_BASIC_AUTH", {"Retry-After": "300"})
     if not _basic_auth_ok(request, expected):
         return _refuse(401, "wrong or missing basic-auth credentials", {"WWW-Authenticate": 'Basic realm="inbound"'})
+    enforce_rate_limit(request, "gateway postmark")
     body = await request.body()
 
     def parse() -> NormalizedMessage:
@@ -104,9 +111,9 @@ async def postmark_inbound(request: Request, channel: ChannelQuery = None) -> JS
     return await _receive(request, parse, refused_status=403)
 
 
-@router.post("/sendgrid", responses={**_STORED, 401: {"description": "Wrong basic-auth credentials"},
-                                     400: {"description": "Not a usable message"},
-                                     503: {"description": "Not configured, or the database is down"}})
+@router.post("/sendgrid", openapi_extra=bodies.SENDGRID, responses={**_STORED, **errors(
+    400, 401, 413, 422, 429, 503, e400="Not a usable message (SendGrid still retries for up to three days)",
+    e401="Wrong basic-auth credentials", e503="Not configured, or the database is down")})
 async def sendgrid_inbound(request: Request, channel: ChannelQuery = None) -> JSONResponse:
     """SendGrid Inbound Parse, parsed fields or raw mode (`email`). Put the credentials in the
     Parse URL: `https://user:password@host/v1/inbound/sendgrid`, TRIAGE_SENDGRID_BASIC_AUTH=user:password."""
@@ -115,6 +122,7 @@ async def sendgrid_inbound(request: Request, channel: ChannelQuery = None) -> JS
         return _refuse(503, "the SendGrid endpoint is not configured: set TRIAGE_SENDGRID_BASIC_AUTH", {"Retry-After": "300"})
     if not _basic_auth_ok(request, expected):
         return _refuse(401, "wrong or missing basic-auth credentials", {"WWW-Authenticate": 'Basic realm="inbound"'})
+    enforce_rate_limit(request, "gateway sendgrid")
     body, content_type = await request.body(), request.headers.get("content-type", "")
     return await _receive(
         request, lambda: sendgrid.parse(parse_form(body, content_type), channel=channel or "sendgrid", limits=_limits(request)),
@@ -122,9 +130,9 @@ async def sendgrid_inbound(request: Request, channel: ChannelQuery = None) -> JS
     )
 
 
-@router.post("/mailgun", responses={**_STORED, 401: {"description": "Bad, stale or replayed signature"},
-                                    406: {"description": "Not a usable message (Mailgun stops retrying)"},
-                                    503: {"description": "Not configured, or the database is down (Mailgun retries)"}})
+@router.post("/mailgun", openapi_extra=bodies.MAILGUN, responses={**_STORED, **errors(
+    400, 401, 406, 422, 429, 503, e401="Bad, stale or replayed signature", e406="Not a usable message, or too large (Mailgun stops retrying)",
+    e503="Not configured, or the database is down (Mailgun retries)")})
 async def mailgun_inbound(request: Request, channel: ChannelQuery = None) -> JSONResponse:
     """A Mailgun route's `forward()` target, urlencoded or multipart, signed with
     TRIAGE_MAILGUN_SIGNING_KEY; stale (over 5 minutes) and reused tokens are refused."""
@@ -139,17 +147,17 @@ async def mailgun_inbound(request: Request, channel: ChannelQuery = None) -> JSO
     problem = mailgun.signature_problem(form, signing_key=key.get_secret_value())
     if problem:
         return _refuse(401, problem)
+    enforce_rate_limit(request, "gateway mailgun")
     token = ("mailgun", form.text("token") or "")
     return await _receive(
         request, lambda: mailgun.parse(form, channel=channel or "mailgun", limits=_limits(request)), refused_status=406, token=token,
     )
 
 
-@router.post("/mime", status_code=201, responses={
+@router.post("/mime", status_code=201, openapi_extra=bodies.MIME, responses={
     200: {"description": "Already received (a retry): the stored decision", "model": Decision},
     201: {"description": "Stored: the decision", "model": Decision},
-    401: {"description": "Missing or unknown API key"},
-    422: {"description": "Not a usable message"},
+    **errors(400, 401, 403, 413, 422, 429, 503, e422="Not a usable message, or an invalid channel"),
 })
 async def mime_inbound(request: Request, _: IngestKey, channel: ChannelQuery = None) -> JSONResponse:
     """A raw RFC 5322 message as the body (`Content-Type: message/rfc822`), with an ingest API key."""

@@ -8,20 +8,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
-from app.deps import AgentKey, AnalyzerDep, IngestKey, ReaderKey, SessionDep, SettingsDep
+from app import metrics
+from app.api.errors_doc import COMMON, errors
+from app.deps import AgentKey, AnalyzerDep, IngestKey, ReaderKey, RowId, SessionDep, SettingsDep
 from app.models import Decision, MessageIn, ReviewQueuePage, as_utc
 from app.services import labels, review, triage
 
-router = APIRouter(prefix="/v1", tags=["messages"])
+router = APIRouter(prefix="/v1", tags=["messages"], responses=errors(*COMMON))
 
-_RESPONSES = {
-    200: {"description": "Already received (a retry): the stored decision", "model": Decision},
-    400: {"description": "Malformed body"},
-    401: {"description": "Missing or unknown API key"},
-    403: {"description": "The key lacks the ingest role"},
-    413: {"description": "Body over the size limit"},
-    422: {"description": "A field is missing or invalid"},
-}
+_RESPONSES = {200: {"description": "Already received (a retry): the stored decision", "model": Decision}}
 
 
 @router.post("/messages", status_code=status.HTTP_201_CREATED, response_model=Decision, responses=_RESPONSES)
@@ -34,11 +29,13 @@ def post_message(payload: MessageIn, response: Response, session: SessionDep, an
     session.commit()
     if not created:
         response.status_code = status.HTTP_200_OK
+    else:
+        metrics.count_message(intent=decision.intent, language=decision.language, route=decision.route)
     return decision
 
 
-@router.get("/messages/{message_id}", response_model=Decision)
-def get_message(message_id: int, session: SessionDep, analyzer: AnalyzerDep, _: ReaderKey) -> Decision:
+@router.get("/messages/{message_id}", response_model=Decision, responses=errors(404))
+def get_message(message_id: RowId, session: SessionDep, analyzer: AnalyzerDep, _: ReaderKey) -> Decision:
     return triage.get_decision(session=session, message_id=message_id, analyzer=analyzer)
 
 
@@ -49,7 +46,7 @@ def get_review_queue(
     settings: SettingsDep,
     _: AgentKey,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> ReviewQueuePage:
     """Messages routed to review, earliest `due_at` first."""
     return triage.review_queue(session=session, analyzer=analyzer, limit=min(limit, settings.review_page_max), offset=offset)
@@ -88,8 +85,8 @@ class LabelOut(BaseModel):
 
 
 @router.post("/messages/{message_id}/label", response_model=LabelOut, status_code=status.HTTP_201_CREATED,
-             responses={404: {"description": "No such message"}})
-def post_label(message_id: int, payload: LabelIn, session: SessionDep, key: AgentKey) -> LabelOut:
+             responses=errors(404))
+def post_label(message_id: RowId, payload: LabelIn, session: SessionDep, key: AgentKey) -> LabelOut:
     """Record the right intent for a message (labelled history for retraining; the latest wins)."""
     label = labels.add_label(session=session, message_id=message_id, intent=payload.intent, actor=f"key:{key.name}", source="api")
     session.commit()

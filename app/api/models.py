@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
+from app.api.errors_doc import COMMON, errors
 from app.deps import SessionDep, SettingsDep, require_role
 from app.models import ApiKey
 from app.services import registry
 
-router = APIRouter(prefix="/v1/models", tags=["models"])
+router = APIRouter(prefix="/v1/models", tags=["models"], responses=errors(*COMMON))
 TrainerKey = Annotated[ApiKey, Depends(require_role("trainer"))]
 Version = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="A version from GET /v1/models")]
 
@@ -42,7 +43,7 @@ def list_models(session: SessionDep, settings: SettingsDep, _: TrainerKey) -> li
     return [ModelOut(**m.as_dict()) for m in registry.list_models(session=session, model_dir=settings.model_dir)]
 
 
-@router.post("/{version}/activate", response_model=ActivationOut, responses={404: {"description": "No such version"}, 409: {"description": "The model is refused (hash or library version)"}})
+@router.post("/{version}/activate", response_model=ActivationOut, responses=errors(404, 409, e409="The model is refused (hash or library version)"))
 def activate(version: Version, session: SessionDep, settings: SettingsDep, key: TrainerKey) -> ActivationOut:
     """Make `version` active; every worker switches to it within the poll interval."""
     row = registry.activate(session=session, model_dir=settings.model_dir, version=version, actor=f"key:{key.name}")
@@ -50,7 +51,7 @@ def activate(version: Version, session: SessionDep, settings: SettingsDep, key: 
     return ActivationOut(version=row.version, previous_version=row.previous_version, action=row.action, actor=row.actor, at=row.at)
 
 
-@router.post("/rollback", response_model=ActivationOut, responses={409: {"description": "Nothing to roll back to"}})
+@router.post("/rollback", response_model=ActivationOut, responses=errors(409, e409="Nothing to roll back to"))
 def rollback(session: SessionDep, settings: SettingsDep, key: TrainerKey) -> ActivationOut:
     """Go back to the model that was active before the current one."""
     row = registry.rollback(session=session, model_dir=settings.model_dir, actor=f"key:{key.name}")

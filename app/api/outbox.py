@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from app.deps import AgentKey, SessionDep
+from app.api.errors_doc import COMMON, errors
+from app.deps import AgentKey, RowId, SessionDep
 from app.models import as_utc
 from app.services import outbox
 
-router = APIRouter(prefix="/v1/outbox", tags=["outbox"])
+router = APIRouter(prefix="/v1/outbox", tags=["outbox"], responses=errors(*COMMON))
 
 
 class OutboxOut(BaseModel):
@@ -42,8 +43,8 @@ def list_outbox(session: SessionDep, _: AgentKey,
     return [_out(item) for item in outbox.listing(session=session, status=status, limit=limit)]
 
 
-@router.post("/{item_id}/retry", response_model=OutboxOut, responses={404: {"description": "No such reply"}, 409: {"description": "Not failed"}})
-def retry_outbox(item_id: int, session: SessionDep, _: AgentKey) -> OutboxOut:
+@router.post("/{item_id}/retry", response_model=OutboxOut, responses=errors(404, 409, e409="Only a failed reply can be sent again"))
+def retry_outbox(item_id: RowId, session: SessionDep, _: AgentKey) -> OutboxOut:
     """Send a failed reply again (after fixing the address or the mail server)."""
     item = outbox.retry(session=session, item_id=item_id)
     session.commit()

@@ -23,7 +23,7 @@ from app.console.auth import (
     new_login_csrf,
 )
 from app.console.render import SECURITY_HEADERS, page
-from app.deps import AnalyzerDep, SessionDep, SettingsDep
+from app.deps import AnalyzerDep, RowId, SessionDep, SettingsDep
 from app.errors import TriageError
 from app.models import STATUSES
 from app.gateways.html_text import html_to_text
@@ -172,7 +172,7 @@ def _item_page(request: Request, session: Session, analyzer: Analyzer, viewer: V
 
 
 @router.get("/messages/{message_id}")
-def item(request: Request, session: SessionDep, settings: SettingsDep, analyzer: AnalyzerDep, viewer: AnyViewer, message_id: int) -> Response:
+def item(request: Request, session: SessionDep, settings: SettingsDep, analyzer: AnalyzerDep, viewer: AnyViewer, message_id: RowId) -> Response:
     row = review.get_message(session=session, message_id=message_id)
     error = None
     if viewer.can("agent") and row.status in ("open", "escalated"):
@@ -203,7 +203,7 @@ def _act(request: Request, session: Session, analyzer: Analyzer, viewer: Viewer,
 
 
 @router.post("/messages/{message_id}/intent")
-def change_intent(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: int,
+def change_intent(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: RowId,
                   intent: Annotated[str, Form(max_length=32)] = "", csrf_token: CsrfField = None) -> Response:
     return _act(request, session, analyzer, viewer, message_id, csrf_token,
                 lambda: review.change_intent(session=session, analyzer=analyzer, message_id=message_id, user=viewer.name, intent=intent),
@@ -211,7 +211,7 @@ def change_intent(request: Request, session: SessionDep, analyzer: AnalyzerDep, 
 
 
 @router.post("/messages/{message_id}/language")
-def change_language(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: int,
+def change_language(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: RowId,
                     language: Annotated[str, Form(max_length=16)] = "", csrf_token: CsrfField = None) -> Response:
     return _act(request, session, analyzer, viewer, message_id, csrf_token,
                 lambda: review.change_language(session=session, analyzer=analyzer, message_id=message_id, user=viewer.name, language=language),
@@ -219,7 +219,7 @@ def change_language(request: Request, session: SessionDep, analyzer: AnalyzerDep
 
 
 @router.post("/messages/{message_id}/save")
-def save(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: int,
+def save(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: RowId,
          subject: Annotated[str, Form(max_length=500)] = "", body: Annotated[str, Form(max_length=50_000)] = "",
          csrf_token: CsrfField = None) -> Response:
     return _act(request, session, analyzer, viewer, message_id, csrf_token,
@@ -228,7 +228,7 @@ def save(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: A
 
 
 @router.post("/messages/{message_id}/approve")
-def approve(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: int,
+def approve(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: RowId,
             subject: Annotated[str, Form(max_length=500)] = "", body: Annotated[str, Form(max_length=50_000)] = "",
             csrf_token: CsrfField = None) -> Response:
     return _act(request, session, analyzer, viewer, message_id, csrf_token,
@@ -237,7 +237,7 @@ def approve(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer
 
 
 @router.post("/messages/{message_id}/escalate")
-def escalate(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: int,
+def escalate(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: RowId,
              note: Annotated[str, Form(max_length=5000)] = "", csrf_token: CsrfField = None) -> Response:
     return _act(request, session, analyzer, viewer, message_id, csrf_token,
                 lambda: review.escalate(session=session, message_id=message_id, user=viewer.name, note=note),
@@ -245,7 +245,7 @@ def escalate(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewe
 
 
 @router.post("/messages/{message_id}/resolve")
-def resolve(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: int,
+def resolve(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: RowId,
             note: Annotated[str, Form(max_length=5000)] = "", csrf_token: CsrfField = None) -> Response:
     return _act(request, session, analyzer, viewer, message_id, csrf_token,
                 lambda: review.resolve(session=session, message_id=message_id, user=viewer.name, note=note),
@@ -253,7 +253,7 @@ def resolve(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer
 
 
 @router.post("/messages/{message_id}/wrong")
-def flag_wrong(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: int,
+def flag_wrong(request: Request, session: SessionDep, analyzer: AnalyzerDep, viewer: AgentViewer, message_id: RowId,
                intent: Annotated[str, Form(max_length=32)] = "", csrf_token: CsrfField = None) -> Response:
     return _act(request, session, analyzer, viewer, message_id, csrf_token,
                 lambda: review.flag_wrong(session=session, analyzer=analyzer, message_id=message_id, user=viewer.name, intent=intent),
@@ -271,7 +271,7 @@ def outbox_page(request: Request, session: SessionDep, viewer: AnyViewer,
 
 
 @router.post("/outbox/{item_id}/retry")
-def outbox_retry(request: Request, session: SessionDep, viewer: AgentViewer, item_id: int, csrf_token: CsrfField = None) -> Response:
+def outbox_retry(request: Request, session: SessionDep, viewer: AgentViewer, item_id: RowId, csrf_token: CsrfField = None) -> Response:
     check_csrf(viewer.csrf, csrf_token)
     item = outbox.retry(session=session, item_id=item_id)
     session.commit()

@@ -21,8 +21,15 @@ _MARKETPLACE_RELAY = re.compile(r"@marketplace\.(amazon\.[a-z.]+)$", re.IGNORECA
 
 @dataclass(frozen=True)
 class Limits:
-    max_attachments: int = 20
+    max_attachments: int = 20  # listed; more are counted as dropped
+    max_attachment_bytes: int = 25 * 1024 * 1024  # one attachment larger than this refuses the message
+    max_header_bytes: int = 256 * 1024  # all header fields together
     max_body_chars: int = 200_000
+
+
+def check_header_size(size: int, limits: Limits) -> None:
+    if size > limits.max_header_bytes:
+        raise RefusedMessage(f"the message's header fields take {size // 1024} KiB, over the {limits.max_header_bytes // 1024} KiB limit")
 
 
 @dataclass
@@ -69,6 +76,11 @@ def sender_address(value: str) -> tuple[str, str | None]:
 
 
 def assemble(parts: MailParts, limits: Limits = Limits()) -> NormalizedMessage:
+    check_header_size(sum(len(k) + len(v) + 4 for k, v in parts.headers.items()), limits)
+    for attachment in parts.attachments:
+        if attachment.size > limits.max_attachment_bytes:
+            raise RefusedMessage(f"the attachment {attachment.name!r} is {attachment.size / 2**20:.1f} MiB, over the "
+                                 f"{limits.max_attachment_bytes / 2**20:.0f} MiB limit for one attachment")
     sender, name = sender_address(strip_controls(parts.sender))
     subject = strip_controls(parts.subject or "").strip() or None
     text = strip_controls(parts.text or "").strip()

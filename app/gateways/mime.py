@@ -9,7 +9,7 @@ from email.header import Header, decode_header, make_header
 from email.message import Message
 
 from app.gateways import charsets
-from app.gateways.assemble import Limits, MailParts, assemble
+from app.gateways.assemble import Limits, MailParts, assemble, check_header_size
 from app.gateways.html_text import html_to_text
 from app.gateways.normalized import Attachment, NormalizedMessage, RefusedMessage
 
@@ -47,6 +47,8 @@ def _has_surrogates(text: str) -> bool:
 def parse(data: bytes, *, channel: str, gateway_id: str | None = None, limits: Limits = Limits()) -> NormalizedMessage:
     if not data or not data.strip():
         raise RefusedMessage("the request body is empty: post the raw message (message/rfc822)")
+    end = min((i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0), default=len(data))
+    check_header_size(end, limits)  # before parsing: a header section of megabytes is refused cheaply
     message = email.message_from_bytes(data, policy=policy.compat32)
     headers = {name.lower(): header_text(value) for name, value in reversed(message.items())}  # first wins
     if not headers:
@@ -85,8 +87,11 @@ def _walk(part: Message, texts: list[str], htmls: list[str], attachments: list[A
     too, behind a forwarded-message separator: agents see it, the classifier only the new words."""
     if depth > _MAX_DEPTH:
         return
-    payload = part.get_payload()
-    if part.get_content_type() == "message/rfc822" and isinstance(payload, list):
+    if not part.is_multipart():
+        _collect(part, texts, htmls, attachments)
+        return
+    payload = part.get_payload()  # for multipart and message/rfc822: the list of parts, nothing decoded
+    if part.get_content_type() == "message/rfc822":
         for inner in payload:
             if isinstance(inner, Message):
                 inner_texts: list[str] = []
@@ -95,15 +100,20 @@ def _walk(part: Message, texts: list[str], htmls: list[str], attachments: list[A
                 body = "\n\n".join(t for t in inner_texts if t.strip()) or html_to_text("\n".join(inner_htmls))
                 forwarded.insert(0, f"{_FORWARDED}\nFrom: {header_text(inner.get('From'))}\n"
                                  f"Subject: {header_text(inner.get('Subject'))}\n\n{body}")
-    elif part.is_multipart() and isinstance(payload, list):
+    else:
         for inner in payload:
             if isinstance(inner, Message):
                 _walk(inner, texts, htmls, attachments, forwarded, depth + 1)
-    else:
-        _collect(part, texts, htmls, attachments)
 
 
 def _collect(part: Message, texts: list[str], htmls: list[str], attachments: list[Attachment]) -> None:
+    try:
+        _read_leaf(part, texts, htmls, attachments)
+    except Exception:  # a part the stdlib cannot even describe: recorded, the rest of the mail still read
+        attachments.append(Attachment(name="unreadable part", content_type="application/octet-stream", size=0))
+
+
+def _read_leaf(part: Message, texts: list[str], htmls: list[str], attachments: list[Attachment]) -> None:
     content_type = part.get_content_type()
     filename = header_text(part.get_filename()) if part.get_filename() else None
     disposition = (part.get_content_disposition() or "").lower()

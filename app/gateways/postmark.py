@@ -48,7 +48,7 @@ def _attachment(item: dict[str, Any]) -> Attachment:
             size = len(base64.b64decode(_str(item.get("Content")), validate=False))
         except (binascii.Error, ValueError):
             size = 0
-    return Attachment(name=_str(item.get("Name"))[:255] or "unnamed", content_type=_str(item.get("ContentType")) or "application/octet-stream", size=size)
+    return Attachment(name=_str(item.get("Name"))[:255] or "unnamed", content_type=_str(item.get("ContentType")) or "application/octet-stream", size=max(0, size))
 
 
 def _str(value: Any) -> str:

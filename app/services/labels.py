@@ -5,6 +5,7 @@ The latest label of a message wins. The text is what the classifier saw: subject
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import func
@@ -12,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.errors import BadRequest, NotFound
 from app.models import Label, Message, utcnow
+from app.redact import redact
 from classifier import INTENTS
 from classifier.data import Example, write_csv
 
@@ -49,5 +51,10 @@ def history_examples(*, session: Session) -> list[Example]:
     ]
 
 
-def export(*, session: Session, path: Path) -> int:
-    return write_csv(history_examples(session=session), path)
+def export(*, session: Session, path: Path, redacted: bool = False) -> int:
+    """Write the history as training data; `redacted` masks e-mail addresses, phone and card
+    numbers in the text, for data that leaves the seller's hands."""
+    examples = history_examples(session=session)
+    if redacted:
+        examples = [replace(e, text=redact(e.text)) for e in examples]
+    return write_csv(examples, path)

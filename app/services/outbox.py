@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,16 +65,20 @@ class PermanentFailure(Exception):
     """The mail server refused the reply for good (unknown mailbox, rejected content)."""
 
 
-def claim_next(*, session: Session, worker: str, policy: RetryPolicy, domain: str, now: datetime | None = None) -> OutboxItem | None:
-    """Lease the next due reply to `worker`, or None. The lease is taken by one conditional UPDATE,
-    so of two workers that pick the same row only one wins; a lease that expired (its worker died
-    mid-send) makes the row claimable again."""
+def claim_next(*, session: Session, worker: str, policy: RetryPolicy, domain: str, now: datetime | None = None,
+               exclude: Collection[int] = ()) -> OutboxItem | None:
+    """Lease the next due reply to `worker` (other than those in `exclude`), or None. The lease is
+    taken by one conditional UPDATE, so of two workers that pick the same row only one wins; a lease
+    that expired (its worker died mid-send) makes the row claimable again."""
     now = now or utcnow()
     due = or_(
         (OutboxItem.status == "pending") & (or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= now)),
         (OutboxItem.status == "sending") & (OutboxItem.lease_until < now),
     )
-    for candidate_id in session.exec(select(OutboxItem.id).where(due).order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(5)):
+    candidates = select(OutboxItem.id).where(due)
+    if exclude:
+        candidates = candidates.where(OutboxItem.id.not_in(list(exclude)))
+    for candidate_id in session.exec(candidates.order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(5)):
         won = session.execute(
             update(OutboxItem)
             .where(OutboxItem.id == candidate_id, due)
@@ -111,12 +115,15 @@ def mark_failed(*, session: Session, item: OutboxItem, error: str, policy: Retry
 def deliver_due(
     *, session: Session, worker: str, send: Callable[[OutboxItem], None], policy: RetryPolicy, domain: str, limit: int = 100,
 ) -> dict[str, int]:
-    """Send what is due now, one reply at a time; returns counts by outcome."""
+    """Send what is due now, one reply at a time, each at most once per pass (a short backoff must
+    not turn one pass into a burst of attempts at a server that is down); returns counts by outcome."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
+    tried: set[int] = set()
     for _ in range(limit):
-        item = claim_next(session=session, worker=worker, policy=policy, domain=domain)
+        item = claim_next(session=session, worker=worker, policy=policy, domain=domain, exclude=tried)
         if item is None:
             break
+        tried.add(item.id)
         try:
             send(item)
         except PermanentFailure as exc:
