@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from classifier.compiled import CompiledScorer
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -29,10 +31,20 @@ class Prediction:
 
 @dataclass
 class Classifier:
-    """A fitted pipeline with its manifest (version, thresholds, margin)."""
+    """A fitted pipeline with its manifest (version, thresholds, margin).
+
+    Predictions go through CompiledScorer, the pipeline's own arithmetic without scikit-learn's
+    per-call overhead; a pipeline of another shape falls back to `predict_proba`."""
 
     pipeline: Pipeline
     manifest: dict[str, Any] = field(default_factory=dict)
+    _scorer: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            self._scorer = CompiledScorer(self.pipeline)
+        except (TypeError, KeyError, AttributeError, ValueError):
+            self._scorer = None
 
     @property
     def version(self) -> str:
@@ -56,7 +68,10 @@ class Classifier:
     def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
             return []
-        probabilities = self.pipeline.predict_proba(list(texts))
+        if self._scorer is not None:
+            probabilities = self._scorer.predict_proba(texts)
+        else:
+            probabilities = self.pipeline.predict_proba(list(texts))
         return predictions_from_probabilities(self.labels, probabilities)
 
 
