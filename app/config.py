@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     review_page_max: int = 200
     rate_limit_per_minute: float = Field(default=600.0, ge=0)  # requests per API key and worker process; 0: no limit
     rate_limit_burst: float | None = Field(default=None, gt=0)  # unset: ten seconds' worth
+    key_cache_seconds: float = Field(default=5.0, ge=0)  # how long a checked API key is trusted; a revocation waits this long
 
     # models
     model_poll_seconds: float = Field(default=5.0, ge=0)  # how often workers look for a newly activated model; 0: never

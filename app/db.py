@@ -22,11 +22,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI o
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def _sqlite_autocommit_driver(dbapi_connection, _record) -> None:  # noqa: ANN001
+    # pysqlite's own transaction handling begins late and breaks SAVEPOINT; SQLAlchemy emits BEGIN
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection) -> None:  # noqa: ANN001
+    # the write lock from the first statement: a transaction that reads, then writes after another
+    # process committed, would otherwise fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, writer: bool = False) -> Engine:
+    """The engine for `url`. `writer=True` is the group writer's own (app/writer.py): on SQLite its
+    transactions take the write lock at BEGIN and its savepoints are real, so a group of reads and
+    writes is one isolated unit. Other SQLite connections keep pysqlite's default (reads outside
+    any transaction), so a request reading never holds up the writer."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if writer:
+            event.listen(engine, "connect", _sqlite_autocommit_driver)
+            event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
+    if writer:
+        return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=0)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 

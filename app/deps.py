@@ -15,6 +15,7 @@ from app.models import ApiKey
 from app.rate_limit import retry_after_header
 from app.services import keys
 from app.services.analysis import Analyzer
+from app.writer import GroupWriter
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -30,11 +31,16 @@ def get_analyzer(request: Request) -> Analyzer:
     return request.app.state.analyzer
 
 
+def get_writer(request: Request) -> GroupWriter:
+    return request.app.state.writer
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 # database row ids: 32-bit integers on every backend, so a larger number is a clear 422, not a driver error
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
+WriterDep = Annotated[GroupWriter, Depends(get_writer)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `triage keys create`")
 
@@ -61,7 +67,7 @@ def require_role(*roles: str) -> Callable[..., ApiKey]:
     ) -> ApiKey:
         if credentials is None or not credentials.credentials:
             raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-        key = keys.authenticate(session=session, key=credentials.credentials)
+        key = keys.authenticate(session=session, key=credentials.credentials, cache=request.app.state.key_cache)
         if key is None:
             raise Unauthorized("unknown or revoked API key")
         if not keys.allows(key.role, roles):

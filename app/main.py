@@ -20,8 +20,10 @@ from app.limits import BodySizeLimit
 from app.logs import RequestId
 from app.metrics import RequestMetrics
 from app.rate_limit import RateLimiter
+from app.writer import GroupWriter
 from app.model_watcher import ModelWatcher
 from app.services.analysis import Analyzer
+from app.services.keys import KeyCache
 from app.services.models import load_active_model
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.auto_migrate:
             db.upgrade(settings.database_url)
         app.state.engine = db.make_engine(settings.database_url)
+        app.state.writer = GroupWriter(db.make_engine(settings.database_url, writer=True))
         classifier, model_error = load_active_model(settings.model_dir, engine=app.state.engine)
         app.state.analyzer = Analyzer(settings=settings, classifier=classifier, model_error=model_error)
         metrics.model_loaded(app.state.analyzer.model_version)
@@ -43,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if watcher is not None:
             watcher.cancel()
+        app.state.writer.stop()
+        app.state.writer.engine.dispose()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -54,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.key_cache = KeyCache(settings.key_cache_seconds)
     mail_limit = settings.max_inbound_bytes
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, rules=(
         # too large is permanent: answer with the status that stops each gateway's retries

@@ -130,3 +130,37 @@ def test_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert "/v1/messages" in schema["paths"]
+
+
+def test_a_message_whose_analysis_breaks_is_stored_and_sent_to_review(client, api_keys, engine, monkeypatch):
+    def broken(**_):
+        raise RuntimeError("the detector fell over")
+
+    monkeypatch.setattr(client.app.state.analyzer, "analyse", broken)
+    response = client.post("/v1/messages", json=message_payload(external_id="broken-1"), headers=auth(api_keys["ingest"]))
+    assert response.status_code == 201
+    assert response.json()["route"] == "review" and response.json()["reasons"] == ["analysis_failed: RuntimeError"]
+    with Session(engine) as session:
+        stored = session.exec(select(Message).where(Message.external_id == "broken-1")).one()
+        assert stored.route == "review" and stored.body == message_payload()["body"]
+
+
+def test_messages_posted_together_are_each_committed_and_answered(client, api_keys, engine):
+    """Requests at the same moment share one commit (group commit) but each gets its own answer."""
+    import threading
+
+    results: dict[int, int] = {}
+
+    def post(n: int) -> None:
+        response = client.post("/v1/messages", json=message_payload(external_id=f"together-{n}"), headers=auth(api_keys["ingest"]))
+        results[n] = response.json()["id"] if response.status_code == 201 else -response.status_code
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == list(range(12)) and len(set(results.values())) == 12 and min(results.values()) > 0
+    with Session(engine) as session:
+        stored = session.exec(select(Message.id, Message.external_id).where(Message.external_id.like("together-%"))).all()
+    assert {f"together-{n}": results[n] for n in range(12)} == {external: id_ for id_, external in stored}

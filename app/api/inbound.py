@@ -13,9 +13,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import SecretStr
-from sqlmodel import Session
 
 from app import metrics
 from app.api import inbound_bodies as bodies
@@ -36,8 +35,8 @@ ChannelQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9]
 _STORED = {200: {"description": "Stored (or already stored: a retry); the decision", "model": Decision}}
 
 
-def _answer(decision: Decision, created: bool, *, created_status: int = 200) -> JSONResponse:
-    return JSONResponse(decision.model_dump(mode="json"), status_code=created_status if created else 200)
+def _answer(decision: Decision, created: bool, *, created_status: int = 200) -> Response:
+    return Response(decision.model_dump_json(), status_code=created_status if created else 200, media_type="application/json")
 
 
 def _refuse(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -57,9 +56,10 @@ def _basic_auth_ok(request: Request, expected: SecretStr) -> bool:
 
 
 def _store(request: Request, mail: NormalizedMessage, token: tuple[str, str] | None = None) -> tuple[Decision, bool]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        decision, created = inbound.receive(session=session, mail=mail, analyzer=request.app.state.analyzer, token=token)
-        session.commit()
+    analyzer = request.app.state.analyzer
+    prepared = inbound.prepare(mail=mail, analyzer=analyzer)
+    decision, created = request.app.state.writer.run(
+        lambda session: inbound.store(session=session, prepared=prepared, analyzer=analyzer, token=token))
     if created:
         metrics.count_message(intent=decision.intent, language=decision.language, route=decision.route)
         log.info("stored mail as message %s via %s (%s)", decision.id, mail.channel, decision.route)
@@ -73,7 +73,7 @@ def _limits(request: Request) -> Limits:
 
 
 async def _receive(request: Request, parse: Callable[[], NormalizedMessage], refused_status: int,
-                   token: tuple[str, str] | None = None, created_status: int = 200) -> JSONResponse:
+                   token: tuple[str, str] | None = None, created_status: int = 200) -> Response:
     try:
         mail = await run_in_threadpool(parse)
     except RefusedMessage as exc:
@@ -90,7 +90,7 @@ async def _receive(request: Request, parse: Callable[[], NormalizedMessage], ref
 @router.post("/postmark", openapi_extra=bodies.POSTMARK, responses={**_STORED, **errors(
     400, 401, 403, 422, 429, 503, e401="Wrong basic-auth credentials", e403="Not a usable message, or too large (Postmark stops retrying)",
     e503="Not configured, or the database is down (Postmark retries)")})
-async def postmark_inbound(request: Request, channel: ChannelQuery = None) -> JSONResponse:
+async def postmark_inbound(request: Request, channel: ChannelQuery = None) -> Response:
     """Postmark's inbound webhook. Put the credentials in the webhook URL:
     `https://user:password@host/v1/inbound/postmark` with TRIAGE_POSTMARK_BASIC_AUTH=user:password."""
     expected = request.app.state.settings.postmark_basic_auth
@@ -114,7 +114,7 @@ async def postmark_inbound(request: Request, channel: ChannelQuery = None) -> JS
 @router.post("/sendgrid", openapi_extra=bodies.SENDGRID, responses={**_STORED, **errors(
     400, 401, 413, 422, 429, 503, e400="Not a usable message (SendGrid still retries for up to three days)",
     e401="Wrong basic-auth credentials", e503="Not configured, or the database is down")})
-async def sendgrid_inbound(request: Request, channel: ChannelQuery = None) -> JSONResponse:
+async def sendgrid_inbound(request: Request, channel: ChannelQuery = None) -> Response:
     """SendGrid Inbound Parse, parsed fields or raw mode (`email`). Put the credentials in the
     Parse URL: `https://user:password@host/v1/inbound/sendgrid`, TRIAGE_SENDGRID_BASIC_AUTH=user:password."""
     expected = request.app.state.settings.sendgrid_basic_auth
@@ -133,7 +133,7 @@ async def sendgrid_inbound(request: Request, channel: ChannelQuery = None) -> JS
 @router.post("/mailgun", openapi_extra=bodies.MAILGUN, responses={**_STORED, **errors(
     400, 401, 406, 422, 429, 503, e401="Bad, stale or replayed signature", e406="Not a usable message, or too large (Mailgun stops retrying)",
     e503="Not configured, or the database is down (Mailgun retries)")})
-async def mailgun_inbound(request: Request, channel: ChannelQuery = None) -> JSONResponse:
+async def mailgun_inbound(request: Request, channel: ChannelQuery = None) -> Response:
     """A Mailgun route's `forward()` target, urlencoded or multipart, signed with
     TRIAGE_MAILGUN_SIGNING_KEY; stale (over 5 minutes) and reused tokens are refused."""
     key = request.app.state.settings.mailgun_signing_key
@@ -159,7 +159,7 @@ async def mailgun_inbound(request: Request, channel: ChannelQuery = None) -> JSO
     201: {"description": "Stored: the decision", "model": Decision},
     **errors(400, 401, 403, 413, 422, 429, 503, e422="Not a usable message, or an invalid channel"),
 })
-async def mime_inbound(request: Request, _: IngestKey, channel: ChannelQuery = None) -> JSONResponse:
+async def mime_inbound(request: Request, _: IngestKey, channel: ChannelQuery = None) -> Response:
     """A raw RFC 5322 message as the body (`Content-Type: message/rfc822`), with an ingest API key."""
     body = await request.body()
     return await _receive(

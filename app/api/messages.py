@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app import metrics
 from app.api.errors_doc import COMMON, errors
-from app.deps import AgentKey, AnalyzerDep, IngestKey, ReaderKey, RowId, SessionDep, SettingsDep
+from app.deps import AgentKey, AnalyzerDep, IngestKey, ReaderKey, RowId, SessionDep, SettingsDep, WriterDep
 from app.models import Decision, MessageIn, ReviewQueuePage, as_utc
 from app.services import labels, review, triage
 
@@ -20,18 +20,17 @@ _RESPONSES = {200: {"description": "Already received (a retry): the stored decis
 
 
 @router.post("/messages", status_code=status.HTTP_201_CREATED, response_model=Decision, responses=_RESPONSES)
-def post_message(payload: MessageIn, response: Response, session: SessionDep, analyzer: AnalyzerDep, _: IngestKey) -> Decision:
+def post_message(payload: MessageIn, analyzer: AnalyzerDep, writer: WriterDep, _: IngestKey) -> Response:
     """Store a buyer message and return its decision: language, intent, draft, SOP and route.
 
     Posting the same `external_id` on the same `channel` again returns the stored decision with
     200 and creates nothing."""
-    decision, created = triage.ingest(session=session, message=payload, analyzer=analyzer)
-    session.commit()
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    else:
+    prepared = triage.prepare(message=payload, analyzer=analyzer)
+    decision, created = writer.run(lambda session: triage.store(session=session, prepared=prepared, analyzer=analyzer))
+    if created:
         metrics.count_message(intent=decision.intent, language=decision.language, route=decision.route)
-    return decision
+    # serialised once by pydantic-core; the Decision was built by this code, so it needs no re-validation
+    return Response(decision.model_dump_json(), status_code=201 if created else 200, media_type="application/json")
 
 
 @router.get("/messages/{message_id}", response_model=Decision, responses=errors(404))

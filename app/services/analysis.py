@@ -91,6 +91,12 @@ class Analyzer:
             problems=problems,
         )
 
+    def failed(self, reason: str) -> Analysis:
+        """The analysis of a message whose analysis broke: kept, and routed to review saying why."""
+        return Analysis(language=UNDETERMINED, language_confidence=0.0, prediction=None, reply=None,
+                        decision=RouteDecision(route="review", reasons=[reason]), model_version=self.model_version,
+                        problems=[reason])
+
     def reply_language(self, intent: str, language: str) -> str | None:
         """The buyer's language when a template exists in it, else the configured fallback."""
         if self.templates.has_template(intent, language):

@@ -33,23 +33,33 @@ def as_message_in(mail: NormalizedMessage) -> MessageIn:
 
 
 def receive(*, session: Session, mail: NormalizedMessage, analyzer: Analyzer, token: tuple[str, str] | None = None) -> tuple[Decision, bool]:
-    """Store and triage `mail` (the caller commits). `token` (gateway, token) is recorded in the
-    same transaction; a token seen before on a message not stored before is a replay."""
-    message = as_message_in(mail)
-    existing = triage.find_existing(session, message.channel, message.external_id, mail.rfc_message_id)
+    """Store and triage `mail` (the caller commits)."""
+    return store(session=session, prepared=prepare(mail=mail, analyzer=analyzer), analyzer=analyzer, token=token)
+
+
+def prepare(*, mail: NormalizedMessage, analyzer: Analyzer) -> triage.Prepared:
+    """The CPU part: raises RefusedMessage when the mail cannot be stored at all."""
+    return triage.prepare(message=as_message_in(mail), analyzer=analyzer, mail=mail)
+
+
+def store(*, session: Session, prepared: triage.Prepared, analyzer: Analyzer, token: tuple[str, str] | None = None) -> tuple[Decision, bool]:
+    """Store a prepared mail. `token` (gateway, token) is recorded in the same transaction; a
+    token seen before on a message not stored before is a replay."""
+    values = prepared.values
+    existing = triage.find_existing(session, values["channel"], values["external_id"], values["rfc_message_id"])
     if existing is not None:
         return triage.to_decision(existing, analyzer), False
     if token is not None:
         gateway, value = token
+        replayed = ReplayedToken(f"this {gateway} signature token was used before: a replayed request")
         if session.exec(select(WebhookToken.id).where(WebhookToken.gateway == gateway, WebhookToken.token == value)).first():
-            raise ReplayedToken(f"this {gateway} signature token was used before: a replayed request")
-        session.add(WebhookToken(gateway=gateway, token=value[:200], seen_at=utcnow()))
+            raise replayed
         try:
-            session.flush()
+            with session.begin_nested():
+                session.add(WebhookToken(gateway=gateway, token=value[:200], seen_at=utcnow()))
         except IntegrityError:
-            session.rollback()
-            raise ReplayedToken(f"this {gateway} signature token was used before: a replayed request") from None
-    return triage.ingest(session=session, message=message, analyzer=analyzer, mail=mail)
+            raise replayed from None
+    return triage.store(session=session, prepared=prepared, analyzer=analyzer)
 
 
 class ReplayedToken(Exception):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -41,12 +43,45 @@ def create_key(*, session: Session, name: str, role: str) -> tuple[ApiKey, str]:
     return row, plain
 
 
-def authenticate(*, session: Session, key: str) -> ApiKey | None:
-    row = session.exec(select(ApiKey).where(ApiKey.key_hash == digest(key))).first()
-    if row is None or row.revoked_at is not None:
-        return None
+def authenticate(*, session: Session, key: str, cache: KeyCache | None = None) -> ApiKey | None:
+    """The key's row if the key is valid and not revoked. With a cache, a key seen in the last
+    few seconds is not looked up again (a revocation takes effect within the cache's seconds)."""
+    key_digest = digest(key)
+    if cache is not None and (hit := cache.get(key_digest)) is not None:
+        return hit or None
+    row = session.exec(select(ApiKey).where(ApiKey.key_hash == key_digest)).first()
     # the lookup was by digest; compare again in constant time for good measure
-    return row if secrets.compare_digest(row.key_hash, digest(key)) else None
+    valid = row is not None and row.revoked_at is None and secrets.compare_digest(row.key_hash, key_digest)
+    if cache is not None:
+        cache.put(key_digest, _detached(row) if valid else False)
+    return row if valid else None
+
+
+def _detached(row: ApiKey) -> ApiKey:
+    return ApiKey(id=row.id, name=row.name, role=row.role, key_hash=row.key_hash, prefix=row.prefix, created_at=row.created_at)
+
+
+class KeyCache:
+    """Recently checked keys, per process: digest -> the key (or False for an unknown one)."""
+
+    def __init__(self, seconds: float, max_entries: int = 10_000, clock=time.monotonic) -> None:
+        self.seconds, self.max_entries, self.clock = seconds, max_entries, clock
+        self._entries: dict[str, tuple[float, ApiKey | bool]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_digest: str) -> ApiKey | bool | None:
+        entry = self._entries.get(key_digest)
+        if entry is None or entry[0] < self.clock():
+            return None
+        return entry[1]
+
+    def put(self, key_digest: str, value: ApiKey | bool) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key_digest] = (self.clock() + self.seconds, value)
 
 
 def list_keys(*, session: Session) -> list[ApiKey]:

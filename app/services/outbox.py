@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
@@ -29,25 +30,35 @@ def reply_subject(buyer_subject: str) -> str:
     return f"Re: {subject}"[:998]
 
 
+_INSERT = OutboxItem.__table__.insert()
+
+
+def _reply_values(message: dict[str, Any], subject: str, body: str, language: str | None, actor: str) -> dict[str, Any]:
+    """The outbox row answering `message` (its column values), threaded when it came by mail."""
+    rfc_id = message.get("rfc_message_id")
+    references = " ".join(filter(None, [message.get("references_header"), f"<{rfc_id}>" if rfc_id else None]))
+    return {
+        "message_id": message["id"], "to_address": message["sender_email"],
+        "subject": reply_subject(message["subject"]) if rfc_id and message.get("subject") else subject,
+        "body": body, "language": language, "status": "pending", "created_by": actor,
+        "created_at": utcnow(), "next_attempt_at": utcnow(),
+        "in_reply_to": f"<{rfc_id}>" if rfc_id else None, "references_header": references[-4000:] or None,
+        "attempts": 0,
+    }
+
+
 def enqueue(*, session: Session, message: Message, subject: str, body: str, language: str | None, actor: str) -> OutboxItem:
-    threaded = bool(message.rfc_message_id)
-    references = " ".join(filter(None, [message.references_header, f"<{message.rfc_message_id}>" if threaded else None]))
-    item = OutboxItem(
-        message_id=message.id,
-        to_address=message.sender_email,
-        subject=reply_subject(message.subject) if threaded and message.subject else subject,
-        body=body,
-        language=language,
-        status="pending",
-        created_by=actor,
-        created_at=utcnow(),
-        next_attempt_at=utcnow(),
-        in_reply_to=f"<{message.rfc_message_id}>" if threaded else None,
-        references_header=references[-4000:] or None,
-    )
+    columns = {"id": message.id, "sender_email": message.sender_email, "subject": message.subject,
+               "rfc_message_id": message.rfc_message_id, "references_header": message.references_header}
+    item = OutboxItem(**_reply_values(columns, subject, body, language, actor))
     session.add(item)
     session.flush()
     return item
+
+
+def enqueue_values(*, session: Session, message: dict[str, Any], subject: str, body: str, language: str | None, actor: str) -> None:
+    """`enqueue` for a message written as column values (the ingest path): one INSERT."""
+    session.connection().execute(_INSERT, _reply_values(message, subject, body, language, actor))
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,7 @@ def deliver_due(
         else:
             mark_sent(session=session, item=item)
             counts["sent"] += 1
+    session.rollback()  # end the read that found nothing more: an idle worker holds no lock
     return counts
 
 

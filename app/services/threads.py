@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -17,20 +18,36 @@ from app.models import OPEN_STATUSES, Conversation, Message, OutboxItem, as_utc
 
 SAME_ORDER_WINDOW = timedelta(days=30)
 
+_conversations = Conversation.__table__
+_BY_ORDER = (
+    select(_conversations.c.id, _conversations.c.last_message_at, _conversations.c.order_id)
+    .where(_conversations.c.sender_email == bindparam("sender"), _conversations.c.order_id == bindparam("order"),
+           _conversations.c.last_message_at >= bindparam("since"))
+    .order_by(_conversations.c.last_message_at.desc(), _conversations.c.id.desc()).limit(1)
+)
+_NEW = _conversations.insert().returning(_conversations.c.id)
+_TOUCH = (_conversations.update().where(_conversations.c.id == bindparam("conversation"))
+          .values(last_message_at=bindparam("last"), order_id=bindparam("order")))
 
-def conversation_for(
+
+def join_conversation(
     *, session: Session, sender_email: str, order_id: str | None, subject: str | None,
     referenced_ids: list[str], at: datetime,
-) -> Conversation:
-    conversation = _by_headers(session, referenced_ids) or _by_order(session, sender_email, order_id, at)
-    if conversation is None:
-        conversation = Conversation(sender_email=sender_email, order_id=order_id, subject=subject, created_at=at, last_message_at=at)
-        session.add(conversation)
-    else:
-        conversation.last_message_at = max(as_utc(conversation.last_message_at), at)
-        conversation.order_id = conversation.order_id or order_id
-    session.flush()
-    return conversation
+) -> tuple[int, bool]:
+    """The id of the conversation a new message belongs to, and whether it existed before: by
+    its mail headers, else by the same sender and order within SAME_ORDER_WINDOW, else a new one."""
+    connection = session.connection()
+    found = _by_headers(session, referenced_ids) if referenced_ids else None
+    if found is None and order_id:
+        found = connection.execute(_BY_ORDER, {"sender": sender_email, "order": order_id, "since": at - SAME_ORDER_WINDOW}).first()
+    elif found is not None:
+        found = (found.id, found.last_message_at, found.order_id)
+    if found is None:
+        new = {"sender_email": sender_email, "order_id": order_id, "subject": subject, "created_at": at, "last_message_at": at}
+        return connection.execute(_NEW, new).scalar_one(), False
+    conversation_id, last_at, known_order = found
+    connection.execute(_TOUCH, {"conversation": conversation_id, "last": max(as_utc(last_at), at), "order": known_order or order_id})
+    return conversation_id, True
 
 
 def _by_headers(session: Session, ids: list[str]) -> Conversation | None:
@@ -69,14 +86,14 @@ def messages_in(*, session: Session, conversation_id: int | None, exclude: int |
     return list(session.exec(query.order_by(Message.received_at, Message.id)))
 
 
-def earliest_open_due(*, session: Session, conversation_id: int, exclude: int) -> datetime | None:
+def earliest_open_due(*, session: Session, conversation_id: int, exclude: int | None) -> datetime | None:
     """The deadline of the buyer's longest-waiting unanswered message in the conversation."""
-    row = session.exec(
-        select(Message.due_at).where(
-            Message.conversation_id == conversation_id, Message.id != exclude,
-            Message.route == "review", Message.status.in_(OPEN_STATUSES),
-        ).order_by(Message.due_at)
-    ).first()
+    query = select(Message.due_at).where(
+        Message.conversation_id == conversation_id, Message.route == "review", Message.status.in_(OPEN_STATUSES),
+    )
+    if exclude is not None:
+        query = query.where(Message.id != exclude)
+    row = session.exec(query.order_by(Message.due_at)).first()
     return as_utc(row) if row is not None else None
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -14,6 +17,8 @@ from app.models import OPEN_STATUSES, Decision, Message, MessageIn, ReviewQueueP
 from app.gateways.normalized import NormalizedMessage
 from app.services import outbox, threads
 from app.services.analysis import Analysis, Analyzer
+
+log = logging.getLogger(__name__)
 
 
 def template_variables(message: Message | MessageIn, *, seller_name: str | None) -> dict[str, Any]:
@@ -30,105 +35,113 @@ def template_variables(message: Message | MessageIn, *, seller_name: str | None)
     return variables
 
 
-def ingest(*, session: Session, message: MessageIn, analyzer: Analyzer, mail: NormalizedMessage | None = None) -> tuple[Decision, bool]:
-    """Store the message, then classify it and record the decision (the caller commits).
+@dataclass
+class Prepared:
+    """A message with its analysis done, ready to store: everything CPU-bound happens before the
+    database is touched, so a write transaction lasts only as long as its few statements."""
 
-    `mail` carries what a mail gateway adds: Message-ID and threading headers, the full original,
-    attachments, and whether a robot sent it. Returns the decision and whether it was created now;
-    a retry of a stored message (same channel and external id, or same Message-ID) returns the
-    stored decision untouched."""
-    rfc_id = mail.rfc_message_id if mail else None
-    existing = find_existing(session, message.channel, message.external_id, rfc_id)
+    message: MessageIn
+    mail: NormalizedMessage | None
+    analysis: Analysis
+    values: dict[str, Any]  # the messages row, but for conversation_id and due_at adjustments
+
+
+def prepare(*, message: MessageIn, analyzer: Analyzer, mail: NormalizedMessage | None = None) -> Prepared:
+    """Analyse a message for storing. Never raises: whatever fails is a reason to route it to
+    review, and the message is stored all the same."""
+    try:
+        analysis = analyzer.analyse(
+            subject=message.subject, body=message.body,
+            variables=template_variables(message, seller_name=analyzer.settings.seller_name),
+        )
+    except Exception as exc:  # the message must be kept whatever analysis does
+        log.exception("analysis failed")
+        analysis = analyzer.failed(f"analysis_failed: {type(exc).__name__}")
+    received_at = as_utc(message.received_at) or utcnow()
+    values: dict[str, Any] = {
+        "channel": message.channel, "external_id": message.external_id, "sender_email": message.sender_email,
+        "sender_name": message.sender_name, "subject": message.subject, "body": message.body,
+        "order_id": message.order_id, "marketplace": message.marketplace, "context": dict(message.context),
+        "received_at": received_at, "created_at": utcnow(),
+        "due_at": received_at + timedelta(hours=analyzer.settings.sla_hours_for(message.channel)),
+        "status": "open", "attachments": [], "robot": None,
+        "rfc_message_id": None, "in_reply_to": None, "references_header": None, "original_body": None, "html_body": None,
+    }
+    values.update(analysis_values(analysis))
+    if mail is not None:
+        values.update(
+            rfc_message_id=mail.rfc_message_id,
+            in_reply_to=" ".join(f"<{i}>" for i in mail.in_reply_to) or None,
+            references_header=" ".join(f"<{i}>" for i in mail.references) or None,
+            original_body=mail.original_body if mail.original_body != message.body else None,
+            html_body=mail.html_body, attachments=[a.as_dict() for a in mail.attachments], robot=mail.robot,
+        )
+        if mail.robot:
+            values["route"] = "review"
+            values["reasons"] = [f"robot: {mail.robot}; auto-replies and bounces are never answered automatically",
+                                 *values["reasons"]]
+    if values["route"] == "auto" and analysis.reply is not None:
+        values["status"] = "auto"
+    return Prepared(message=message, mail=mail, analysis=analysis, values=values)
+
+
+def store(*, session: Session, prepared: Prepared, analyzer: Analyzer) -> tuple[Decision, bool]:
+    """Store a prepared message with its conversation and, for an automatic answer, its reply in
+    the outbox (the caller commits). A retry of a stored message (same channel and external id,
+    or same Message-ID) returns the stored decision and writes nothing."""
+    values, mail = prepared.values, prepared.mail
+    existing = find_existing(session, values["channel"], values["external_id"], values["rfc_message_id"])
     if existing is not None:
         return to_decision(existing, analyzer), False
-
-    received_at = as_utc(message.received_at) or utcnow()
-    settings = analyzer.settings
-    row = Message(
-        channel=message.channel,
-        external_id=message.external_id,
-        sender_email=message.sender_email,
-        sender_name=message.sender_name,
-        subject=message.subject,
-        body=message.body,
-        order_id=message.order_id,
-        marketplace=message.marketplace,
-        context=dict(message.context),
-        received_at=received_at,
-        created_at=utcnow(),
-        due_at=received_at + timedelta(hours=settings.sla_hours_for(message.channel)),
-        route="review",
-        reasons=["pending: stored, not yet classified"],
-    )
-    if mail is not None:
-        row.rfc_message_id = rfc_id
-        row.in_reply_to = " ".join(f"<{i}>" for i in mail.in_reply_to) or None
-        row.references_header = " ".join(f"<{i}>" for i in mail.references) or None
-        row.original_body = mail.original_body if mail.original_body != message.body else None
-        row.html_body = mail.html_body
-        row.attachments = [a.as_dict() for a in mail.attachments]
-        row.robot = mail.robot
-    session.add(row)
+    referenced = [*(mail.in_reply_to if mail else []), *reversed(mail.references if mail else [])]
     try:
-        session.flush()  # stored first: whatever fails below, the message stays
+        with session.begin_nested():  # a concurrent retry may insert the same message first
+            conversation_id, joined = threads.join_conversation(
+                session=session, sender_email=values["sender_email"], order_id=values["order_id"],
+                subject=values["subject"], referenced_ids=referenced, at=values["received_at"],
+            )
+            row = dict(values, conversation_id=conversation_id)
+            if joined:  # the conversation is as late as its longest-waiting unanswered message
+                earlier_due = threads.earliest_open_due(session=session, conversation_id=conversation_id, exclude=None)
+                if earlier_due is not None and earlier_due < row["due_at"]:
+                    row["due_at"] = earlier_due
+            row["id"] = session.connection().execute(_INSERT, row).scalar_one()
+            if row["status"] == "auto":
+                reply = prepared.analysis.reply
+                outbox.enqueue_values(session=session, message=row, subject=reply.subject, body=reply.body,
+                                      language=reply.language, actor="auto")
     except IntegrityError:
-        # a concurrent retry inserted the same message first
-        session.rollback()
-        existing = find_existing(session, message.channel, message.external_id, rfc_id)
+        existing = find_existing(session, values["channel"], values["external_id"], values["rfc_message_id"])
         if existing is None:
             raise
         return to_decision(existing, analyzer), False
-
-    _join_conversation(session, row, mail)
-    analysis = analyzer.analyse(
-        subject=message.subject,
-        body=message.body,
-        variables=template_variables(message, seller_name=settings.seller_name),
-    )
-    record_analysis(row, analysis)
-    if row.robot:
-        row.route = "review"
-        row.reasons = [f"robot: {row.robot}; auto-replies and bounces are never answered automatically",
-                       *[r for r in row.reasons if r != "pending: stored, not yet classified"]]
-    if row.route == "auto" and analysis.reply is not None:
-        row.status = "auto"
-        session.flush()
-        outbox.enqueue(
-            session=session, message=row, subject=analysis.reply.subject, body=analysis.reply.body,
-            language=analysis.reply.language, actor="auto",
-        )
-    session.flush()
-    return to_decision(row, analyzer), True
+    return to_decision(SimpleNamespace(**row), analyzer), True
 
 
-def _join_conversation(session: Session, row: Message, mail: NormalizedMessage | None) -> None:
-    referenced = [*(mail.in_reply_to if mail else []), *reversed(mail.references if mail else [])]
-    conversation = threads.conversation_for(
-        session=session, sender_email=row.sender_email, order_id=row.order_id, subject=row.subject,
-        referenced_ids=referenced, at=as_utc(row.received_at),
-    )
-    row.conversation_id = conversation.id
-    # the conversation is as late as its longest-waiting unanswered message
-    earlier_due = threads.earliest_open_due(session=session, conversation_id=conversation.id, exclude=row.id)
-    if earlier_due is not None and earlier_due < as_utc(row.due_at):
-        row.due_at = earlier_due
+def ingest(*, session: Session, message: MessageIn, analyzer: Analyzer, mail: NormalizedMessage | None = None) -> tuple[Decision, bool]:
+    """Analyse and store a message (the caller commits). `mail` carries what a mail gateway adds:
+    Message-ID and threading headers, the full original, attachments, whether a robot sent it.
+    Returns the decision and whether it was created now."""
+    return store(session=session, prepared=prepare(message=message, analyzer=analyzer, mail=mail), analyzer=analyzer)
+
+
+def analysis_values(analysis: Analysis) -> dict[str, Any]:
+    prediction, reply = analysis.prediction, analysis.reply
+    return {
+        "language": analysis.language, "language_confidence": analysis.language_confidence,
+        "intent": prediction.intent if prediction else None,
+        "confidence": round(prediction.confidence, 4) if prediction else None,
+        "alternatives": prediction.alternatives(3) if prediction else [],
+        "route": analysis.decision.route, "reasons": list(analysis.decision.reasons),
+        "draft_subject": reply.subject if reply else None, "draft_body": reply.body if reply else None,
+        "draft_template": reply.template if reply else None, "draft_language": reply.language if reply else None,
+        "model_version": analysis.model_version,
+    }
 
 
 def record_analysis(row: Message, analysis: Analysis) -> None:
-    prediction = analysis.prediction
-    row.language = analysis.language
-    row.language_confidence = analysis.language_confidence
-    row.intent = prediction.intent if prediction else None
-    row.confidence = round(prediction.confidence, 4) if prediction else None
-    row.alternatives = prediction.alternatives(3) if prediction else []
-    row.route = analysis.decision.route
-    row.reasons = list(analysis.decision.reasons)
-    reply = analysis.reply
-    row.draft_subject = reply.subject if reply else None
-    row.draft_body = reply.body if reply else None
-    row.draft_template = reply.template if reply else None
-    row.draft_language = reply.language if reply else None
-    row.model_version = analysis.model_version
+    for name, value in analysis_values(analysis).items():
+        setattr(row, name, value)
 
 
 def classify_text(*, text: str, analyzer: Analyzer, variables: dict[str, Any] | None = None) -> Decision:
@@ -164,11 +177,21 @@ def review_queue(*, session: Session, analyzer: Analyzer, limit: int, offset: in
     return ReviewQueuePage(items=items, total=int(total), limit=limit, offset=offset)
 
 
+# Statements built once: ingesting a message runs a handful of them, and building a statement
+# costs more than executing it.
+_messages = Message.__table__
+_same_message = and_(_messages.c.channel == bindparam("channel"), _messages.c.external_id == bindparam("external_id"))
+_FIND = select(_messages.c.id).where(_same_message).order_by(_messages.c.id).limit(1)
+_FIND_OR_RFC = (select(_messages.c.id).where(or_(_same_message, _messages.c.rfc_message_id == bindparam("rfc")))
+                .order_by(_messages.c.id).limit(1))
+_INSERT = _messages.insert().returning(_messages.c.id)
+
+
 def find_existing(session: Session, channel: str, external_id: str, rfc_message_id: str | None = None) -> Message | None:
-    condition = and_(Message.channel == channel, Message.external_id == external_id)
-    if rfc_message_id:
-        condition = or_(condition, Message.rfc_message_id == rfc_message_id)
-    return session.exec(select(Message).where(condition).order_by(Message.id)).first()
+    """The stored message with this channel and external id (or this RFC Message-ID), if any."""
+    params = {"channel": channel, "external_id": external_id, "rfc": rfc_message_id}
+    found = session.connection().execute(_FIND_OR_RFC if rfc_message_id else _FIND, params).scalar()
+    return session.get(Message, found) if found is not None else None
 
 
 def to_decision(row: Message, analyzer: Analyzer) -> Decision:
