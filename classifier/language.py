@@ -127,9 +127,14 @@ def _langdetect(text: str, codes: tuple[str, ...] | None) -> Language:
 
 
 def _words_decide(votes: dict[str, float]) -> bool:
-    """Several words that all point one way need no n-gram statistics."""
-    total = sum(votes.values())
-    return total >= 3 and max(votes.values()) >= 0.9 * total
+    """Words alone decide when they agree: nearly all votes for one language, or at least three
+    words' worth for the leader and three times the runner-up's. Longer messages carry plenty of
+    function words, so langdetect (the costly part) is left for the short and the mixed."""
+    if not votes:
+        return False
+    ranked = sorted(votes.values(), reverse=True)
+    lead, second, total = ranked[0], (ranked[1] if len(ranked) > 1 else 0.0), sum(ranked)
+    return (total >= 3 and lead >= 0.9 * total) or (lead >= 3 and lead >= 3 * second)
 
 
 def _combine(votes: dict[str, float], words: int, probabilities: dict[str, float]) -> Language:
