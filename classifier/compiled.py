@@ -33,7 +33,7 @@ class _Block:
     """One vectoriser's columns: text (already preprocessed) → (column indices, tf-idf values)."""
 
     def __init__(self, vectorizer: TfidfVectorizer, offset: int) -> None:
-        self.vocabulary: dict[str, int] = dict(vectorizer.vocabulary_)
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_  # shared, not copied: it is the largest object in memory
         self.offset = offset
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.sublinear = bool(vectorizer.sublinear_tf)
