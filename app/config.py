@@ -72,6 +72,19 @@ class Settings(BaseSettings):
     outbox_backoff_seconds: float = Field(default=30.0, gt=0)
     worker_poll_seconds: float = Field(default=2.0, gt=0)
 
+    # buyers' feedback: "did this solve your problem?" links in reply footers, when both are set
+    feedback_secret: SecretStr | None = None  # signs the links
+    public_url: str | None = None  # where buyers reach this service, e.g. https://triage.shop.example
+
+    # seller metrics and early warnings
+    template_flag_min_votes: int = Field(default=5, ge=1)  # votes before a template can be flagged
+    alert_window_days: float = Field(default=7.0, gt=0)  # an intent's count over this window...
+    alert_baseline_windows: int = Field(default=4, ge=1)  # ...against its average over this many windows before
+    alert_factor: float = Field(default=2.0, gt=1)  # raise when the count is at least this times the baseline
+    alert_min_count: int = Field(default=5, ge=1)  # and at least this many messages, so one message is no alarm
+    alert_webhook_url: str | None = None  # alerts are also POSTed here as JSON, once each
+    alert_check_minutes: float = Field(default=5.0, gt=0)  # how often `triage worker` looks for new alerts
+
     # observability: /metrics is open unless a token is set (or the proxy keeps it private)
     metrics_token: SecretStr | None = None
 

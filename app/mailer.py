@@ -9,10 +9,11 @@ from email.utils import formatdate, make_msgid
 
 from app.config import Settings
 from app.models import OutboxItem
+from app.services import feedback
 from app.services.outbox import PermanentFailure
 
 
-def build(item: OutboxItem, *, sender: str) -> EmailMessage:
+def build(item: OutboxItem, *, sender: str, footer: str = "") -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = item.to_address
@@ -27,8 +28,17 @@ def build(item: OutboxItem, *, sender: str) -> EmailMessage:
     mail["Auto-Submitted"] = "auto-replied" if item.created_by == "auto" else "no"
     if item.language:
         mail["Content-Language"] = item.language
-    mail.set_content(item.body)
+    mail.set_content(f"{item.body.rstrip()}\n\n{footer}" if footer else item.body)
     return mail
+
+
+def feedback_footer(item: OutboxItem, settings: Settings) -> str:
+    """The signed "did this solve your problem?" links, when TRIAGE_FEEDBACK_SECRET and
+    TRIAGE_PUBLIC_URL are set."""
+    if not settings.feedback_secret or not settings.public_url:
+        return ""
+    return feedback.footer(templates_dir=settings.templates_dir, language=item.language, base_url=settings.public_url,
+                           message_id=item.message_id, secret=settings.feedback_secret.get_secret_value())
 
 
 class SmtpSender:
@@ -42,7 +52,7 @@ class SmtpSender:
 
     def __call__(self, item: OutboxItem) -> None:
         s = self.settings
-        mail = build(item, sender=s.smtp_from)
+        mail = build(item, sender=s.smtp_from, footer=feedback_footer(item, s))
         context = ssl.create_default_context()
         smtp_class = smtplib.SMTP_SSL if s.smtp_security == "tls" else smtplib.SMTP
         kwargs = {"context": context} if s.smtp_security == "tls" else {}

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import console, db, metrics
-from app.api import health, inbound, messages, models, outbox
+from app.api import feedback, health, inbound, messages, models, outbox, stats
 from app.config import Settings, get_settings
 from app.errors import TriageError
 from app.limits import BodySizeLimit
@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestId)  # outermost: even a refused body gets an id
     _install_error_handlers(app)
     app.include_router(messages.router)
+    app.include_router(feedback.router)
+    app.include_router(stats.router)
     app.include_router(inbound.router)
     app.include_router(outbox.router)
     app.include_router(models.router)

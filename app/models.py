@@ -56,6 +56,7 @@ class Message(SQLModel, table=True):
         Index("ix_messages_route_due_at", "route", "due_at"),
         Index("ix_messages_status_due_at", "status", "due_at"),
         Index("uq_messages_rfc_message_id", "rfc_message_id", unique=True),
+        Index("ix_messages_received_at", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -99,6 +100,7 @@ class Message(SQLModel, table=True):
     html_body: str | None = Field(default=None, sa_column=Column(Text))
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     robot: str | None = Field(default=None, sa_column=Column(String(200)))
+    sku: str | None = Field(default=None, sa_column=Column(String(64), index=True))  # the product (SKU or ASIN), when known
 
 
 class Conversation(SQLModel, table=True):
@@ -222,6 +224,41 @@ class OutboxItem(SQLModel, table=True):
     lease_until: datetime | None = _ts(nullable=True)
     worker: str | None = Field(default=None, sa_column=Column(String(100)))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    template: str | None = Field(default=None, sa_column=Column(String(200)))  # the reply template it was drafted from
+
+
+class Feedback(SQLModel, table=True):
+    """The buyer's answer to "did this solve your problem?": one per message."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("message_id", name="uq_feedback_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", nullable=False)
+    solved: bool = Field(nullable=False)
+    source: str = Field(sa_column=Column(String(16), nullable=False))  # api (a gateway relaying a survey) or link
+    created_at: datetime = _ts(nullable=False)
+
+
+class Alert(SQLModel, table=True):
+    """An early warning raised once per subject and window: a spike of one intent (overall or on
+    one product), or the first-reply SLA about to be missed."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("kind", "subject", "window_start", name="uq_alerts_kind_subject_window"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    subject: str = Field(sa_column=Column(String(200), nullable=False))
+    intent: str | None = Field(default=None, sa_column=Column(String(32)))
+    sku: str | None = Field(default=None, sa_column=Column(String(64)))
+    window_start: datetime = _ts(nullable=False)
+    window_end: datetime = _ts(nullable=False)
+    count: int = Field(nullable=False)
+    baseline: float = Field(nullable=False)
+    detail: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    notified_at: datetime | None = _ts(nullable=True)
 
 
 # --- API schemas -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Take the README's console screenshots from a real `triage serve` with sample messages.
+"""Take the README's console screenshots from a real `triage serve` with sample messages (and, for
+the dashboard, thirty days of seeded history).
 
 Usage: python scripts/console_screenshots.py [--out docs] [--model-dir models]
 Needs a trained model (run `triage train` first) and Chromium at /usr/bin/chromium.
@@ -21,6 +22,7 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 PASSWORD = "screenshot-password"
 NOW = datetime.now(UTC)
 SAMPLES = [
@@ -34,6 +36,58 @@ SAMPLES = [
     ("Do you ship to Canada? And can I get an invoice with my company VAT number?", "email", None, "Sam Lee", 2),
     ("where is my order?? its been 2 weeks", "amazon-us", "Amazon.com", "Chris P", 1),
 ]
+
+
+def seed_history(database_url: str) -> None:
+    """Thirty days of a seller's life for the dashboard: messages, replies, votes, corrections,
+    and quality complaints about one chair rising in the last week (seeded, so the picture is
+    the same each time)."""
+    import random
+
+    from sqlmodel import Session
+
+    from app import db
+    from app.models import Conversation, Feedback, Label, Message, OutboxItem
+
+    rng = random.Random(0)
+    intents = ["logistics_delay"] * 5 + ["return"] * 3 + ["quality"] * 3 + ["cancellation"] * 2 + ["technical_support"] * 2 + ["other"]
+    languages = ["en", "en", "de", "de", "fr", "es", "it", "ja", "zh"]
+    engine = db.make_engine(database_url)
+    with Session(engine) as session:
+        for day in range(30, 0, -1):
+            spike = day <= 7
+            for n in range(rng.randint(18, 34) + (6 if spike else 0)):
+                received = NOW - timedelta(days=day, hours=rng.uniform(0, 23))
+                intent = "quality" if spike and n < 6 else rng.choice(intents)
+                sku = "B0CHAIR042" if intent == "quality" and (spike and n < 6 or rng.random() < 0.1) else None
+                language = rng.choice(languages)
+                conversation = Conversation(sender_email=f"seed{day}-{n}@buyer.example", created_at=received, last_message_at=received)
+                session.add(conversation)
+                session.flush()
+                auto = intent != "other" and rng.random() < 0.35
+                message = Message(channel="amazon-de" if language == "de" else "amazon-us", external_id=f"seed-{day}-{n}",
+                                  sender_email=conversation.sender_email, body="(seeded)", received_at=received, created_at=received,
+                                  due_at=received + timedelta(hours=24), route="auto" if auto else "review",
+                                  status="auto" if auto else "approved", intent=intent, language=language, sku=sku,
+                                  conversation_id=conversation.id, model_version="20261120-093000",
+                                  draft_template=f"{language}/{intent}.j2", draft_language=language)
+                session.add(message)
+                session.flush()
+                hours = rng.uniform(0.01, 0.1) if auto else rng.choice([rng.uniform(1, 20)] * 9 + [rng.uniform(24, 40)])
+                sent = received + timedelta(hours=hours)
+                if sent < NOW:
+                    session.add(OutboxItem(message_id=message.id, to_address=message.sender_email, subject="Re", body="(seeded)",
+                                           language=language, status="sent", created_by="auto" if auto else "maria",
+                                           created_at=sent, sent_at=sent, template=message.draft_template))
+                    if rng.random() < 0.3:
+                        unhappy = rng.random() < (0.45 if message.draft_template == "de/return.j2" else 0.12)
+                        session.add(Feedback(message_id=message.id, solved=not unhappy, source="api", created_at=sent + timedelta(hours=2)))
+                if not auto:
+                    suggested = intent if rng.random() > 0.08 else rng.choice(intents)
+                    session.add(Label(message_id=message.id, intent=intent, suggested_intent=suggested, source="console",
+                                      actor="maria", created_at=sent))
+        session.commit()
+    engine.dispose()
 
 
 def _free_port() -> int:
@@ -94,8 +148,12 @@ def main() -> None:
             page.goto(f"{base}/console/messages/{review_ids[1]}")
             page.set_viewport_size({"width": 1280, "height": 1100})
             page.screenshot(path=str(args.out / "console-item.png"))
+            seed_history(env["TRIAGE_DATABASE_URL"])
+            page.goto(f"{base}/console/dashboard")
+            page.set_viewport_size({"width": 1280, "height": 1500})
+            page.screenshot(path=str(args.out / "console-dashboard.png"), full_page=True)
             browser.close()
-        print(f"wrote {args.out / 'console-queue.png'} and {args.out / 'console-item.png'}")
+        print(f"wrote {args.out / 'console-queue.png'}, {args.out / 'console-item.png'} and {args.out / 'console-dashboard.png'}")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -63,7 +63,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE model_activations, outbox, labels, actions, console_sessions, users, messages, conversations, webhook_tokens, api_keys RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE alerts, feedback, model_activations, outbox, labels, actions, console_sessions, users, messages, conversations, webhook_tokens, api_keys RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -27,7 +28,9 @@ from app.deps import AnalyzerDep, RowId, SessionDep, SettingsDep
 from app.errors import TriageError
 from app.models import STATUSES
 from app.gateways.html_text import html_to_text
-from app.services import console_sessions, keys, outbox, registry, review, threads, users
+from app.console import charts
+from app.models import utcnow
+from app.services import alerts, console_sessions, keys, outbox, registry, review, stats, threads, users
 from app.services.analysis import Analyzer
 from classifier import INTENTS
 
@@ -282,6 +285,29 @@ def outbox_retry(request: Request, session: SessionDep, viewer: AgentViewer, ite
 def models_page(request: Request, session: SessionDep, settings: SettingsDep, analyzer: AnalyzerDep, viewer: TrainerViewer) -> Response:
     models = registry.list_models(session=session, model_dir=settings.model_dir)
     return page(request, "models.html", viewer=viewer, models=models, serving=analyzer.model_version)
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, session: SessionDep, settings: SettingsDep, viewer: AnyViewer,
+              days: Annotated[int, Query(ge=1, le=365)] = 30) -> Response:
+    """The seller's numbers over the last `days` days, as the marketplaces count them."""
+    end = utcnow()
+    start = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    report = stats.report(session=session, settings=settings, start=start, end=end, group_by=None)
+    daily = stats.report(session=session, settings=settings, start=start, end=end, group_by="day,intent")["groups"]
+    per_day = stats.report(session=session, settings=settings, start=start, end=end, group_by="day")["groups"]
+    templates = [g for g in stats.report(session=session, settings=settings, start=start, end=end, group_by="template")["groups"]
+                 if g["votes"]]
+    days_shown = charts.days_between(start.date(), end.date() + timedelta(days=1))
+    alerts.check(session=session, settings=settings)
+    session.commit()
+    return page(
+        request, "dashboard.html", viewer=viewer, days=days, report=report, targets=report["targets"],
+        volume=charts.volume_by_intent(daily, days_shown, INTENTS),
+        sla=charts.share_line(per_day, days_shown, "sla_share", stats.SLA_TARGET),
+        dissatisfaction=charts.rate_bars(sorted(templates, key=lambda g: -g["dissatisfaction_rate"]), stats.DISSATISFACTION_TARGET),
+        alerts=alerts.active(session=session, settings=settings),
+    )
 
 
 @router.get("/admin/users")

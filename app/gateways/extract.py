@@ -26,6 +26,23 @@ _LABELLED_TRACKING = re.compile(
 )
 
 
+_ASIN = re.compile(r"\b(B0[0-9A-Z]{8})\b")
+_LABELLED_SKU = re.compile(r"\b(?:SKU|ASIN|Artikelnummer|art\.?\s*nr\.?|référence|ref\.?|商品编号|商品番号)\s*[:：#]?\s*([A-Z0-9][A-Z0-9._-]{3,40})\b",
+                           re.IGNORECASE)
+_SKU_CONTEXT_KEYS = ("sku", "asin", "product_sku", "item_sku", "product_id", "item_id")
+
+
+def product(text: str, context: dict[str, object] | None = None) -> str | None:
+    """The product a message is about: the SKU or ASIN the gateway put in the context, else an
+    ASIN (B0 and eight letters or digits) or a labelled SKU in the text."""
+    for key in _SKU_CONTEXT_KEYS:
+        value = (context or {}).get(key)
+        if isinstance(value, (str, int)) and str(value).strip():
+            return str(value).strip()[:64]
+    match = _ASIN.search(text) or _LABELLED_SKU.search(text)
+    return match.group(1)[:64] if match else None
+
+
 def order_id(text: str) -> str | None:
     match = _AMAZON_ORDER.search(text) or _LABELLED_ORDER.search(text)
     return match.group(1) if match else None

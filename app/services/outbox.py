@@ -33,7 +33,8 @@ def reply_subject(buyer_subject: str) -> str:
 _INSERT = OutboxItem.__table__.insert()
 
 
-def _reply_values(message: dict[str, Any], subject: str, body: str, language: str | None, actor: str) -> dict[str, Any]:
+def _reply_values(message: dict[str, Any], subject: str, body: str, language: str | None, actor: str,
+                  template: str | None = None) -> dict[str, Any]:
     """The outbox row answering `message` (its column values), threaded when it came by mail."""
     rfc_id = message.get("rfc_message_id")
     references = " ".join(filter(None, [message.get("references_header"), f"<{rfc_id}>" if rfc_id else None]))
@@ -43,14 +44,15 @@ def _reply_values(message: dict[str, Any], subject: str, body: str, language: st
         "body": body, "language": language, "status": "pending", "created_by": actor,
         "created_at": utcnow(), "next_attempt_at": utcnow(),
         "in_reply_to": f"<{rfc_id}>" if rfc_id else None, "references_header": references[-4000:] or None,
-        "attempts": 0,
+        "attempts": 0, "template": template,
     }
 
 
 def enqueue(*, session: Session, message: Message, subject: str, body: str, language: str | None, actor: str) -> OutboxItem:
+    """Hand a reply to `message` to the outbox; it records the template the message's draft came from."""
     columns = {"id": message.id, "sender_email": message.sender_email, "subject": message.subject,
                "rfc_message_id": message.rfc_message_id, "references_header": message.references_header}
-    item = OutboxItem(**_reply_values(columns, subject, body, language, actor))
+    item = OutboxItem(**_reply_values(columns, subject, body, language, actor, message.draft_template))
     session.add(item)
     session.flush()
     return item
@@ -58,7 +60,7 @@ def enqueue(*, session: Session, message: Message, subject: str, body: str, lang
 
 def enqueue_values(*, session: Session, message: dict[str, Any], subject: str, body: str, language: str | None, actor: str) -> None:
     """`enqueue` for a message written as column values (the ingest path): one INSERT."""
-    session.connection().execute(_INSERT, _reply_values(message, subject, body, language, actor))
+    session.connection().execute(_INSERT, _reply_values(message, subject, body, language, actor, message.get("draft_template")))
 
 
 @dataclass(frozen=True)

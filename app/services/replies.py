@@ -57,6 +57,7 @@ class ReplyTemplates:
             lstrip_blocks=False,
             auto_reload=True,
         )
+        self._sops: dict[Path, tuple[int, Sop]] = {}
 
     @staticmethod
     def template_name(intent: str, language: str) -> str:
@@ -90,9 +91,21 @@ class ReplyTemplates:
         return RenderedReply(subject=subject, body=body, template=name, language=language)
 
     def sop(self, intent: str, language: str) -> Sop | None:
+        """The SOP for an intent in a language, read once per file change (every decision shows one)."""
         path = self.directory / language / f"{intent}.sop.md"
-        if not path.is_file():
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
             return None
+        cached = self._sops.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        sop = self._read_sop(path, intent)
+        self._sops[path] = (stamp, sop)
+        return sop
+
+    @staticmethod
+    def _read_sop(path: Path, intent: str) -> Sop:
         title, steps = intent, []
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.startswith("# "):

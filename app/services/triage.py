@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app.errors import NotFound
 from app.models import OPEN_STATUSES, Decision, Message, MessageIn, ReviewQueuePage, as_utc, utcnow
+from app.gateways import extract
 from app.gateways.normalized import NormalizedMessage
 from app.services import outbox, threads
 from app.services.analysis import Analysis, Analyzer
@@ -65,6 +66,7 @@ def prepare(*, message: MessageIn, analyzer: Analyzer, mail: NormalizedMessage |
         "received_at": received_at, "created_at": utcnow(),
         "due_at": received_at + timedelta(hours=analyzer.settings.sla_hours_for(message.channel)),
         "status": "open", "attachments": [], "robot": None,
+        "sku": extract.product(f"{message.subject or ''}\n{message.body}", message.context),
         "rfc_message_id": None, "in_reply_to": None, "references_header": None, "original_body": None, "html_body": None,
     }
     values.update(analysis_values(analysis))
