@@ -28,7 +28,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "min_df": 2,
     "max_features_word": 200_000,
     "max_features_char": 300_000,
-    "C": 0.5,
+    "C": 0.7,
     "max_iter": 5000,
 }
 

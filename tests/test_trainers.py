@@ -169,6 +169,15 @@ def test_the_gate_allows_half_a_point_of_macro_f1_and_no_less():
     assert not result.passed and "0.60 points below" in result.reasons[0]
 
 
+def test_an_intent_already_below_the_target_must_not_get_worse():
+    active = report(0.93, {"quality": 0.96, "return": 0.99})
+    assert promotion.compare(report(0.93, {"quality": 0.965, "return": 0.99}), active, target_precision=0.97).passed
+    worse = promotion.compare(report(0.93, {"quality": 0.95, "return": 0.99}), active, target_precision=0.97)
+    assert not worse.passed and "worse than the active model's 96.0%" in worse.reasons[0]
+    dropped = promotion.compare(report(0.93, {"quality": 0.97, "return": 0.96}), active, target_precision=0.97)
+    assert not dropped.passed and dropped.reasons[0].startswith("return:")
+
+
 def test_the_gate_names_each_intent_below_the_precision_target():
     result = promotion.compare(report(0.95, {"quality": 0.95, "return": 0.99, "cancellation": 0.90}), None, target_precision=0.97)
     assert not result.passed

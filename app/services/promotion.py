@@ -2,7 +2,9 @@
 
 Both are measured on the same fixed evaluation split. The new model passes when its macro-F1
 is at most `MAX_F1_DROP` below the active one's and every intent's automatic answers stay at
-or above the precision target.
+or above the precision target. An intent the active model already answers below the target
+must not get worse than the active model's precision on the same messages: otherwise one
+intent short of the target would block every retrain, including those that improve it.
 """
 
 from __future__ import annotations
@@ -38,11 +40,14 @@ def compare(candidate: dict[str, Any], active: dict[str, Any] | None, *, target_
             "active_auto_precision": (active.get("auto_per_intent", {}).get(intent) or {}).get("precision") if active else None,
         }
         rows.append(row)
-        if auto and auto["precision"] is not None and auto["precision"] < target_precision:
-            reasons.append(
-                f"{intent}: automatic answers {auto['precision']:.1%} precise on {auto['n']} messages, "
-                f"below the {target_precision:.0%} target"
-            )
+        precision, before = (auto or {}).get("precision"), row["active_auto_precision"]
+        if precision is not None and precision < target_precision:
+            if before is None or before >= target_precision:
+                reasons.append(f"{intent}: automatic answers {precision:.1%} precise on {auto['n']} messages, "
+                               f"below the {target_precision:.0%} target")
+            elif precision < before:
+                reasons.append(f"{intent}: automatic answers {precision:.1%} precise on {auto['n']} messages, below the "
+                               f"{target_precision:.0%} target and worse than the active model's {before:.1%}")
     if active is not None:
         drop = active["macro_f1"] - candidate["macro_f1"]
         if drop > MAX_F1_DROP:
