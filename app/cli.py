@@ -59,16 +59,14 @@ def serve(
     if artifact.latest(settings.model_dir) is None and settings.train_on_start:
         progress(f"no model in {settings.model_dir}: training one from {settings.training_data_dir} (first start only)")
         _train(settings, extra=[], actor="first start")
+    options = {"access_log": access_log, "log_config": logging_config(settings.log_level)}
     try:
-        uvicorn.run(
-            "app.main:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=access_log,
-            log_config=logging_config(settings.log_level),
-        )
+        if workers == 1:
+            uvicorn.run("app.main:app_from_environment", factory=True, host=host, port=port, **options)
+        else:  # a socket per worker, so the kernel spreads connections evenly (app/supervisor.py)
+            from app import supervisor
+
+            supervisor.run(host=host, port=port, workers=workers, options=options)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -18,7 +20,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI o
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")  # a 2xx means the row is on disk
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
@@ -27,10 +28,27 @@ def _sqlite_autocommit_driver(dbapi_connection, _record) -> None:  # noqa: ANN00
     dbapi_connection.isolation_level = None
 
 
+_LOCK_WAIT_SECONDS = 10.0
+
+
 def _sqlite_begin_immediate(connection) -> None:  # noqa: ANN001
-    # the write lock from the first statement: a transaction that reads, then writes after another
-    # process committed, would otherwise fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock when the transaction starts: a transaction that reads, then writes
+    after another process committed, would otherwise fail at once (SQLITE_BUSY_SNAPSHOT).
+
+    The writer's connections have no busy timeout: SQLite's own waits sleep 1, 2, 5, 10... ms,
+    so two processes taking turns would each stall for milliseconds. Waiting here in steps of a
+    fraction of a millisecond lets the other process's group commit, then goes straight on."""
+    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    pause = 0.0002
+    while True:
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.005)
 
 
 def make_engine(url: str, *, writer: bool = False) -> Engine:
@@ -39,7 +57,7 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
     writes is one isolated unit. Other SQLite connections keep pysqlite's default (reads outside
     any transaction), so a request reading never holds up the writer."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 0 if writer else 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         if writer:
             event.listen(engine, "connect", _sqlite_autocommit_driver)

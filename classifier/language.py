@@ -47,26 +47,24 @@ class Language:
     confidence: float
 
 
-def _script_of(char: str) -> str | None:
-    code = ord(char)
-    if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9D:
-        return "kana"
-    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
-        return "hangul"
-    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
-        return "han"
-    if char.isalpha():
-        return "latin" if code < 0x0250 or 0x1E00 <= code <= 0x1EFF else "other"
-    return None
+_KANA = "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d"
+_HANGUL = "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
+_HAN = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
+_LATIN = "\x00-\u024f\u1e00-\u1eff"
+_SCRIPTS = {  # characters by script: any kana, Hangul or Han character; Latin and other letters
+    "kana": re.compile(f"[{_KANA}]"),
+    "hangul": re.compile(f"[{_HANGUL}]"),
+    "han": re.compile(f"[{_HAN}]"),
+    "latin": re.compile(f"(?=[^\\W\\d_])[{_LATIN}]"),
+    "other": re.compile(f"(?=[^\\W\\d_])[^{_LATIN}{_KANA}{_HANGUL}{_HAN}]"),
+}
+
+
+_CJK = re.compile(f"[{_KANA}{_HANGUL}{_HAN}]")
 
 
 def _script_counts(text: str) -> dict[str, int]:
-    counts = {"kana": 0, "hangul": 0, "han": 0, "latin": 0, "other": 0}
-    for char in text:
-        script = _script_of(char)
-        if script:
-            counts[script] += 1
-    return counts
+    return {script: len(pattern.findall(text)) for script, pattern in _SCRIPTS.items()}
 
 
 def _profile_names(codes: tuple[str, ...]) -> list[str]:
@@ -188,7 +186,7 @@ class LanguageDetector:
             return _langdetect(sample, None)
         if not self._latin:
             return Language(UNDETERMINED, 0.0)
-        latin_only = "".join(ch for ch in sample if _script_of(ch) not in {"kana", "han", "hangul"})
+        latin_only = _CJK.sub("", sample)
         votes, words = lexicon_votes(latin_only, self._latin)
         if _words_decide(votes):
             code = max(sorted(votes), key=votes.__getitem__)

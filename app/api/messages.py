@@ -13,6 +13,7 @@ from app.api.errors_doc import COMMON, errors
 from app.deps import AgentKey, AnalyzerDep, IngestKey, ReaderKey, RowId, SessionDep, SettingsDep, WriterDep
 from app.models import Decision, MessageIn, ReviewQueuePage, as_utc
 from app.services import labels, review, triage
+from classifier import INTENTS
 
 router = APIRouter(prefix="/v1", tags=["messages"], responses=errors(*COMMON))
 
@@ -20,13 +21,16 @@ _RESPONSES = {200: {"description": "Already received (a retry): the stored decis
 
 
 @router.post("/messages", status_code=status.HTTP_201_CREATED, response_model=Decision, responses=_RESPONSES)
-def post_message(payload: MessageIn, analyzer: AnalyzerDep, writer: WriterDep, _: IngestKey) -> Response:
+async def post_message(payload: MessageIn, analyzer: AnalyzerDep, writer: WriterDep, _: IngestKey) -> Response:
     """Store a buyer message and return its decision: language, intent, draft, SOP and route.
 
     Posting the same `external_id` on the same `channel` again returns the stored decision with
     200 and creates nothing."""
+    # The analysis (about a millisecond of CPU) runs on the event loop: a thread would not run it
+    # any sooner under the GIL, and the hand-offs cost more than the work. Each worker process
+    # thus uses one core; run one per core (triage serve --workers N).
     prepared = triage.prepare(message=payload, analyzer=analyzer)
-    decision, created = writer.run(lambda session: triage.store(session=session, prepared=prepared, analyzer=analyzer))
+    decision, created = await writer.run_async(lambda session: triage.store(session=session, prepared=prepared, analyzer=analyzer))
     if created:
         metrics.count_message(intent=decision.intent, language=decision.language, route=decision.route)
     # serialised once by pydantic-core; the Decision was built by this code, so it needs no re-validation
@@ -72,7 +76,7 @@ def claim_next(session: SessionDep, analyzer: AnalyzerDep, settings: SettingsDep
 
 class LabelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    intent: Literal["cancellation", "logistics_delay", "return", "quality", "technical_support", "other"]
+    intent: Literal[INTENTS]  # type: ignore[valid-type]  (the tuple of intents, one place to add one)
 
 
 class LabelOut(BaseModel):

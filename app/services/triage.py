@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from app.gateways import extract
 from app.gateways.normalized import NormalizedMessage
 from app.services import outbox, threads
 from app.services.analysis import Analysis, Analyzer
+from app.writer import OPTIMISTIC
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +98,9 @@ def store(*, session: Session, prepared: Prepared, analyzer: Analyzer) -> tuple[
     if existing is not None:
         return to_decision(existing, analyzer), False
     referenced = [*(mail.in_reply_to if mail else []), *reversed(mail.references if mail else [])]
+    optimistic = session.info.get(OPTIMISTIC, False)  # in a writer group that is re-run on any error
     try:
-        with session.begin_nested():  # a concurrent retry may insert the same message first
+        with nullcontext() if optimistic else session.begin_nested():  # a concurrent retry may insert it first
             conversation_id, joined = threads.join_conversation(
                 session=session, sender_email=values["sender_email"], order_id=values["order_id"],
                 subject=values["subject"], referenced_ids=referenced, at=values["received_at"],
@@ -113,6 +116,8 @@ def store(*, session: Session, prepared: Prepared, analyzer: Analyzer) -> tuple[
                 outbox.enqueue_values(session=session, message=row, subject=reply.subject, body=reply.body,
                                       language=reply.language, actor="auto")
     except IntegrityError:
+        if optimistic:
+            raise
         existing = find_existing(session, values["channel"], values["external_id"], values["rfc_message_id"])
         if existing is None:
             raise
