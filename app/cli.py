@@ -45,8 +45,7 @@ def serve(
 
     Example: triage serve --host 0.0.0.0 --port 8000
     """
-    import uvicorn
-
+    from app import supervisor
     from app.logs import logging_config
     from classifier import artifact
 
@@ -60,13 +59,8 @@ def serve(
         progress(f"no model in {settings.model_dir}: training one from {settings.training_data_dir} (first start only)")
         _train(settings, extra=[], actor="first start")
     options = {"access_log": access_log, "log_config": logging_config(settings.log_level)}
-    try:
-        if workers == 1:
-            uvicorn.run("app.main:app_from_environment", factory=True, host=host, port=port, **options)
-        else:  # a socket per worker, so the kernel spreads connections evenly (app/supervisor.py)
-            from app import supervisor
-
-            supervisor.run(host=host, port=port, workers=workers, options=options)
+    try:  # several workers: a socket each, so the kernel spreads connections evenly (app/supervisor.py)
+        supervisor.serve("app.main:app_from_environment", factory=True, host=host, port=port, workers=workers, options=options)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -33,18 +33,29 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, options: dict[str, Any]) -> None:
+def serve(app: str, *, factory: bool, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+    """Serve the ASGI app at import path `app`: in this process for one worker, else `workers`
+    processes with a socket each. `options` are uvicorn.Config's (log_config, access_log, ...)."""
+    import uvicorn
+
+    if workers == 1:
+        uvicorn.run(app, factory=factory, host=host, port=port, **options)
+    else:
+        run(app, factory=factory, host=host, port=port, workers=workers, options=options)
+
+
+def _worker(app: str, factory: bool, host: str, port: int, options: dict[str, Any]) -> None:
     import logging.config
 
     import uvicorn
 
     logging.config.dictConfig(options["log_config"])
-    config = uvicorn.Config("app.main:app_from_environment", factory=True, host=host, port=port, **options)
+    config = uvicorn.Config(app, factory=factory, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[_listen(host, port)])
 
 
-def run(*, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
-    """Start `workers` processes serving the app on host:port; block until told to stop."""
+def run(app: str, *, factory: bool, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+    """Start `workers` processes serving `app` on host:port; block until told to stop."""
     probe = _listen(host, port)  # fail here, clearly, if the port is taken
     context = multiprocessing.get_context("spawn")
     processes: list[multiprocessing.Process | None] = [None] * workers
@@ -62,7 +73,7 @@ def run(*, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
                 if process is None or not process.is_alive():
                     if process is not None:
                         log.warning("worker %s exited with %s; starting another", process.pid, process.exitcode)
-                    processes[index] = context.Process(target=_worker, args=(host, port, options), daemon=False)
+                    processes[index] = context.Process(target=_worker, args=(app, factory, host, port, options), daemon=False)
                     processes[index].start()
             if probe is not None:  # the workers hold their own sockets now
                 probe.close()

@@ -5,9 +5,10 @@ Usage: python benchmarks/run.py [--quick] [--json] [--workers 2] [--concurrency 
 
 - language: the detector on short messages and on real buyer messages (messages/s, p99 of one);
 - classify: one message at a time (p50, p99) and a batch on one core (messages/s);
-- http: `triage serve` and, with the same uvicorn workers and logging, a bare FastAPI endpoint
-  (benchmarks/bare_app.py), each driven by wrk from another process with varied messages in all
-  languages; ratio = pipeline requests/s over bare requests/s;
+- http: `triage serve` and, served the same way (benchmarks/bare_serve.py: same supervisor, uvicorn
+  workers, JSON logging and access log), a bare FastAPI endpoint (benchmarks/bare_app.py), each
+  driven by wrk from another process with varied messages in all languages; ratio = pipeline
+  requests/s over bare requests/s;
 - train: training time and peak memory on the shipped data grown to 10k, 50k and 200k rows;
 - service_rss_mb: the largest serving worker after the HTTP run.
 --quick: a shorter HTTP run and training on 10k rows only. --json prints one JSON object.
@@ -195,8 +196,6 @@ def _postgres_scope(url: str) -> tuple[str, callable]:
 
 def bench_http(*, model_dir: Path, messages: list[tuple[str, str]], workers: int, concurrency: int, seconds: float,
                database_url: str | None, scratch: Path) -> dict:
-    from app.logs import logging_config
-
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for the HTTP benchmark: apt-get install wrk")
     drop = None
@@ -210,14 +209,11 @@ def bench_http(*, model_dir: Path, messages: list[tuple[str, str]], workers: int
     created = subprocess.run([str(BIN / "triage"), "keys", "create", "bench", "--role", "ingest", "--json"], env=env, cwd=scratch,
                              capture_output=True, text=True, check=True)
     key = json.loads(created.stdout)["key"]
-    log_config = scratch / "logging.json"
-    log_config.write_text(json.dumps(logging_config()))
     wrk_env = {"BODIES_FILE": str(_bodies_file(scratch, messages)), "INGEST_KEY": key}
     result: dict = {"database": "postgresql" if database_url else "sqlite", "workers": workers, "concurrency": concurrency}
     try:
         for name, command, ready in (
-            ("bare", [str(BIN / "python"), "-m", "uvicorn", "benchmarks.bare_app:app", "--workers", str(workers),
-                      "--log-config", str(log_config)], "/docs"),
+            ("bare", [str(BIN / "python"), str(ROOT / "benchmarks" / "bare_serve.py"), "--workers", str(workers)], "/docs"),
             ("pipeline", [str(BIN / "triage"), "serve", "--workers", str(workers)], "/healthz"),
         ):
             port = _free_port()
