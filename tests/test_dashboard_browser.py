@@ -42,7 +42,11 @@ def test_the_dashboard_shows_the_figures_charts_and_warnings(browser, live):  # 
     assert "en/quality.j2" not in page.inner_text("#alerts")  # one vote is not enough to flag a template
     assert page.locator("#chart-volume rect").count() >= 5
     assert page.locator("#chart-sla circle").count() >= 2 and page.locator("#chart-sla line.target").count() == 1
+    assert page.locator("#chart-templates").count() == 0  # one answer each: not the five it takes to show one
+    live.app.state.settings = live.app.state.settings.model_copy(update={"template_flag_min_votes": 1})
+    page.reload()
     assert page.locator("#chart-templates rect").count() == 2
+    assert page.locator("#chart-templates rect.over").count() == 1  # en/quality.j2: 1 of 1 said no
     page.click("a[href='/console/dashboard?days=7']")
     page.wait_for_url("**/console/dashboard?days=7")
     assert "last 7 days" in page.inner_text("h1")

@@ -287,6 +287,9 @@ def models_page(request: Request, session: SessionDep, settings: SettingsDep, an
     return page(request, "models.html", viewer=viewer, models=models, serving=analyzer.model_version)
 
 
+DASHBOARD_TEMPLATES = 12  # the worst-rated templates with enough answers
+
+
 @router.get("/dashboard")
 def dashboard(request: Request, session: SessionDep, settings: SettingsDep, viewer: AnyViewer,
               days: Annotated[int, Query(ge=1, le=365)] = 30) -> Response:
@@ -297,7 +300,7 @@ def dashboard(request: Request, session: SessionDep, settings: SettingsDep, view
     daily = stats.report(session=session, settings=settings, start=start, end=end, group_by="day,intent")["groups"]
     per_day = stats.report(session=session, settings=settings, start=start, end=end, group_by="day")["groups"]
     templates = [g for g in stats.report(session=session, settings=settings, start=start, end=end, group_by="template")["groups"]
-                 if g["votes"]]
+                 if g["votes"] >= settings.template_flag_min_votes]
     days_shown = charts.days_between(start.date(), end.date() + timedelta(days=1))
     alerts.check(session=session, settings=settings)
     session.commit()
@@ -305,7 +308,9 @@ def dashboard(request: Request, session: SessionDep, settings: SettingsDep, view
         request, "dashboard.html", viewer=viewer, days=days, report=report, targets=report["targets"],
         volume=charts.volume_by_intent(daily, days_shown, INTENTS),
         sla=charts.share_line(per_day, days_shown, "sla_share", stats.SLA_TARGET),
-        dissatisfaction=charts.rate_bars(sorted(templates, key=lambda g: -g["dissatisfaction_rate"]), stats.DISSATISFACTION_TARGET),
+        dissatisfaction=charts.rate_bars(sorted(templates, key=lambda g: -g["dissatisfaction_rate"])[:DASHBOARD_TEMPLATES],
+                                         stats.DISSATISFACTION_TARGET),
+        templates_shown=min(len(templates), DASHBOARD_TEMPLATES), templates_voted=len(templates),
         alerts=alerts.active(session=session, settings=settings),
     )
 
