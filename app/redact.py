@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-# kept as they are: Amazon order numbers (3-7-7 digits) and dates, which look like phone numbers
-_KEPT = re.compile(r"\b\d{3}-\d{7}-\d{7}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b")
+# kept as they are, though they look like phone numbers: Amazon order numbers (3-7-7 digits),
+# dates, and model versions (20261204-174535)
+_KEPT = re.compile(r"\b\d{3}-\d{7}-\d{7}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b20\d{6}-\d{6}\b")
 # 13 to 19 digits, optionally grouped by spaces or dashes: a card number when the Luhn check passes
 _CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 # an optional +, then 8 to 15 digits with the separators people write in phone numbers
