@@ -296,11 +296,11 @@ def dashboard(request: Request, session: SessionDep, settings: SettingsDep, view
     """The seller's numbers over the last `days` days, as the marketplaces count them."""
     end = utcnow()
     start = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    report = stats.report(session=session, settings=settings, start=start, end=end, group_by=None)
-    daily = stats.report(session=session, settings=settings, start=start, end=end, group_by="day,intent")["groups"]
-    per_day = stats.report(session=session, settings=settings, start=start, end=end, group_by="day")["groups"]
-    templates = [g for g in stats.report(session=session, settings=settings, start=start, end=end, group_by="template")["groups"]
-                 if g["votes"] >= settings.template_flag_min_votes]
+    found = stats.period_cases(session=session, settings=settings, start=start, end=end)  # read once, grouped four ways
+    report = stats.report(session=session, settings=settings, start=start, end=end, group_by=None, now=end, found=found)
+    daily = stats.groups(found, ["day", "intent"], now=end)
+    per_day = stats.groups(found, ["day"], now=end)
+    templates = [g for g in stats.groups(found, ["template"], now=end) if g["votes"] >= settings.template_flag_min_votes]
     days_shown = charts.days_between(start.date(), end.date() + timedelta(days=1))
     alerts.check(session=session, settings=settings)
     session.commit()

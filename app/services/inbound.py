@@ -32,11 +32,6 @@ def as_message_in(mail: NormalizedMessage) -> MessageIn:
         raise RefusedMessage(f"the message cannot be stored: {problems}") from None
 
 
-def receive(*, session: Session, mail: NormalizedMessage, analyzer: Analyzer, token: tuple[str, str] | None = None) -> tuple[Decision, bool]:
-    """Store and triage `mail` (the caller commits)."""
-    return store(session=session, prepared=prepare(mail=mail, analyzer=analyzer), analyzer=analyzer, token=token)
-
-
 def prepare(*, mail: NormalizedMessage, analyzer: Analyzer) -> triage.Prepared:
     """The CPU part: raises RefusedMessage when the mail cannot be stored at all."""
     return triage.prepare(message=as_message_in(mail), analyzer=analyzer, mail=mail)
@@ -45,8 +40,7 @@ def prepare(*, mail: NormalizedMessage, analyzer: Analyzer) -> triage.Prepared:
 def store(*, session: Session, prepared: triage.Prepared, analyzer: Analyzer, token: tuple[str, str] | None = None) -> tuple[Decision, bool]:
     """Store a prepared mail. `token` (gateway, token) is recorded in the same transaction; a
     token seen before on a message not stored before is a replay."""
-    values = prepared.values
-    existing = triage.find_existing(session, values["channel"], values["external_id"], values["rfc_message_id"])
+    existing = triage.stored_already(session, prepared)
     if existing is not None:
         return triage.to_decision(existing, analyzer), False
     if token is not None:
@@ -59,7 +53,7 @@ def store(*, session: Session, prepared: triage.Prepared, analyzer: Analyzer, to
                 session.add(WebhookToken(gateway=gateway, token=value[:200], seen_at=utcnow()))
         except IntegrityError:
             raise replayed from None
-    return triage.store(session=session, prepared=prepared, analyzer=analyzer)
+    return triage.store_new(session=session, prepared=prepared, analyzer=analyzer)
 
 
 class ReplayedToken(Exception):

@@ -194,24 +194,35 @@ def flagged_templates(found: list[Case], *, min_votes: int, target: float = DISS
     return flagged
 
 
-def report(*, session: Session, settings: Settings, start: datetime, end: datetime, group_by: str | None,
-           due_within_hours: float = 4.0, now: datetime | None = None) -> dict[str, Any]:
-    now = now or utcnow()
+def groups(found: Iterable[Case], dimensions: Sequence[str], *, now: datetime) -> list[dict[str, Any]]:
+    """The figures of each combination of `dimensions` values, in order of the values."""
+    grouped: dict[tuple[str, ...], list[Case]] = defaultdict(list)
+    for case in found:
+        grouped[tuple(case.value(d) for d in dimensions)].append(case)
+    return [{"key": dict(zip(dimensions, key)), **summarize(members, now=now)} for key, members in sorted(grouped.items())]
+
+
+def period_cases(*, session: Session, settings: Settings, start: datetime, end: datetime) -> list[Case]:
+    """`cases` for a period a person asked for, refused with a clear error when it makes no sense."""
     if end <= start:
         raise BadRequest("'to' must be after 'from'")
     if end - start > timedelta(days=400):
         raise BadRequest("a period of at most 400 days, please")
+    return cases(session=session, start=start, end=end, settings=settings)
+
+
+def report(*, session: Session, settings: Settings, start: datetime, end: datetime, group_by: str | None,
+           due_within_hours: float = 4.0, now: datetime | None = None, found: list[Case] | None = None) -> dict[str, Any]:
+    """Totals, groups, backlog and flagged templates; `found` when the period's cases are at hand."""
+    now = now or utcnow()
     dimensions = parse_dimensions(group_by)
-    found = cases(session=session, start=start, end=end, settings=settings)
-    groups: dict[tuple[str, ...], list[Case]] = defaultdict(list)
-    for case in found:
-        groups[tuple(case.value(d) for d in dimensions)].append(case)
+    if found is None:
+        found = period_cases(session=session, settings=settings, start=start, end=end)
     return {
         "from": start.isoformat(), "to": end.isoformat(), "group_by": dimensions,
         "targets": {"sla_share": SLA_TARGET, "dissatisfaction_rate": DISSATISFACTION_TARGET},
         "totals": summarize(found, now=now),
-        "groups": [{"key": dict(zip(dimensions, key)), **summarize(cases_, now=now)}
-                   for key, cases_ in sorted(groups.items())] if dimensions else [],
+        "groups": groups(found, dimensions, now=now) if dimensions else [],
         "backlog": backlog(session=session, now=now, within_hours=due_within_hours),
         "flagged_templates": flagged_templates(found, min_votes=settings.template_flag_min_votes),
     }

@@ -93,10 +93,21 @@ def store(*, session: Session, prepared: Prepared, analyzer: Analyzer) -> tuple[
     """Store a prepared message with its conversation and, for an automatic answer, its reply in
     the outbox (the caller commits). A retry of a stored message (same channel and external id,
     or same Message-ID) returns the stored decision and writes nothing."""
-    values, mail = prepared.values, prepared.mail
-    existing = find_existing(session, values["channel"], values["external_id"], values["rfc_message_id"])
+    existing = stored_already(session, prepared)
     if existing is not None:
         return to_decision(existing, analyzer), False
+    return store_new(session=session, prepared=prepared, analyzer=analyzer)
+
+
+def stored_already(session: Session, prepared: Prepared) -> Message | None:
+    values = prepared.values
+    return find_existing(session, values["channel"], values["external_id"], values["rfc_message_id"])
+
+
+def store_new(*, session: Session, prepared: Prepared, analyzer: Analyzer) -> tuple[Decision, bool]:
+    """`store` for a message not found stored a moment ago; a concurrent retry that stored it in
+    between is still recognised."""
+    values, mail = prepared.values, prepared.mail
     referenced = [*(mail.in_reply_to if mail else []), *reversed(mail.references if mail else [])]
     optimistic = session.info.get(OPTIMISTIC, False)  # in a writer group that is re-run on any error
     try:
@@ -118,18 +129,11 @@ def store(*, session: Session, prepared: Prepared, analyzer: Analyzer) -> tuple[
     except IntegrityError:
         if optimistic:
             raise
-        existing = find_existing(session, values["channel"], values["external_id"], values["rfc_message_id"])
+        existing = stored_already(session, prepared)
         if existing is None:
             raise
         return to_decision(existing, analyzer), False
     return to_decision(SimpleNamespace(**row), analyzer), True
-
-
-def ingest(*, session: Session, message: MessageIn, analyzer: Analyzer, mail: NormalizedMessage | None = None) -> tuple[Decision, bool]:
-    """Analyse and store a message (the caller commits). `mail` carries what a mail gateway adds:
-    Message-ID and threading headers, the full original, attachments, whether a robot sent it.
-    Returns the decision and whether it was created now."""
-    return store(session=session, prepared=prepare(message=message, analyzer=analyzer, mail=mail), analyzer=analyzer)
 
 
 def analysis_values(analysis: Analysis) -> dict[str, Any]:
