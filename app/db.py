@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +14,18 @@ from sqlmodel import Session, create_engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+_LOCK_WAIT_MS = 10_000
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI objects)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        # once per database file (the mode stays), and it needs the lock: wait for it even on
+        # the writer's connections, which otherwise never wait inside SQLite
+        busy_timeout = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+        cursor.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
     cursor.execute("PRAGMA synchronous=FULL")  # a 2xx means the row is on disk
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -28,7 +36,8 @@ def _sqlite_autocommit_driver(dbapi_connection, _record) -> None:  # noqa: ANN00
     dbapi_connection.isolation_level = None
 
 
-_LOCK_WAIT_SECONDS = 10.0
+class WriteLockBusy(Exception):
+    """Another process holds SQLite's write lock (the writer tries again shortly)."""
 
 
 def _sqlite_begin_immediate(connection) -> None:  # noqa: ANN001
@@ -36,19 +45,14 @@ def _sqlite_begin_immediate(connection) -> None:  # noqa: ANN001
     after another process committed, would otherwise fail at once (SQLITE_BUSY_SNAPSHOT).
 
     The writer's connections have no busy timeout: SQLite's own waits sleep 1, 2, 5, 10... ms,
-    so two processes taking turns would each stall for milliseconds. Waiting here in steps of a
-    fraction of a millisecond lets the other process's group commit, then goes straight on."""
-    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
-    pause = 0.0002
-    while True:
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-            return
-        except OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 1.5, 0.005)
+    and block. The writer (app/writer.py) instead tries again a fraction of a millisecond later,
+    serving requests meanwhile."""
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise WriteLockBusy(str(exc.orig)) from exc
+        raise
 
 
 def make_engine(url: str, *, writer: bool = False) -> Engine:

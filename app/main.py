@@ -20,7 +20,7 @@ from app.limits import BodySizeLimit
 from app.logs import RequestId
 from app.metrics import RequestMetrics
 from app.rate_limit import RateLimiter
-from app.writer import GroupWriter
+from app.writer import make_writer
 from app.model_watcher import ModelWatcher
 from app.services.analysis import Analyzer
 from app.services.keys import KeyCache
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.auto_migrate:
             db.upgrade(settings.database_url)
         app.state.engine = db.make_engine(settings.database_url)
-        app.state.writer = GroupWriter(db.make_engine(settings.database_url, writer=True))
+        app.state.writer = make_writer(db.make_engine(settings.database_url, writer=True))
         classifier, model_error = load_active_model(settings.model_dir, engine=app.state.engine)
         app.state.analyzer = Analyzer(settings=settings, classifier=classifier, model_error=model_error)
         metrics.model_loaded(app.state.analyzer.model_version)

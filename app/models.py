@@ -57,6 +57,8 @@ class Message(SQLModel, table=True):
         Index("ix_messages_status_due_at", "status", "due_at"),
         Index("uq_messages_rfc_message_id", "rfc_message_id", unique=True),
         Index("ix_messages_received_at", "received_at"),
+        # a conversation's earliest open deadline, looked up for every message that joins one
+        Index("ix_messages_conversation_route_due_at", "conversation_id", "route", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,7 +94,7 @@ class Message(SQLModel, table=True):
     updated_at: datetime | None = _ts(nullable=True)
 
     # mail: threading, the full original, attachments (recorded, never stored), robots
-    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id")
     rfc_message_id: str | None = Field(default=None, sa_column=Column(String(1000)))
     in_reply_to: str | None = Field(default=None, sa_column=Column(Text))
     references_header: str | None = Field(default=None, sa_column=Column(Text))

@@ -55,10 +55,10 @@ def _basic_auth_ok(request: Request, expected: SecretStr) -> bool:
     return secrets.compare_digest(given, expected.get_secret_value().encode())
 
 
-def _store(request: Request, mail: NormalizedMessage, token: tuple[str, str] | None = None) -> tuple[Decision, bool]:
+async def _store(request: Request, mail: NormalizedMessage, token: tuple[str, str] | None = None) -> tuple[Decision, bool]:
     analyzer = request.app.state.analyzer
-    prepared = inbound.prepare(mail=mail, analyzer=analyzer)
-    decision, created = request.app.state.writer.run(
+    prepared = inbound.prepare(mail=mail, analyzer=analyzer)  # on the loop, as for POST /v1/messages
+    decision, created = await request.app.state.writer.run_async(
         lambda session: inbound.store(session=session, prepared=prepared, analyzer=analyzer, token=token))
     if created:
         metrics.count_message(intent=decision.intent, language=decision.language, route=decision.route)
@@ -79,7 +79,7 @@ async def _receive(request: Request, parse: Callable[[], NormalizedMessage], ref
     except RefusedMessage as exc:
         return _refuse(refused_status, str(exc))
     try:
-        decision, created = await run_in_threadpool(_store, request, mail, token)
+        decision, created = await _store(request, mail, token)
     except RefusedMessage as exc:
         return _refuse(refused_status, str(exc))
     except inbound.ReplayedToken as exc:

@@ -88,13 +88,20 @@ def messages_in(*, session: Session, conversation_id: int | None, exclude: int |
 
 def earliest_open_due(*, session: Session, conversation_id: int, exclude: int | None) -> datetime | None:
     """The deadline of the buyer's longest-waiting unanswered message in the conversation."""
-    query = select(Message.due_at).where(
-        Message.conversation_id == conversation_id, Message.route == "review", Message.status.in_(OPEN_STATUSES),
-    )
-    if exclude is not None:
-        query = query.where(Message.id != exclude)
-    row = session.exec(query.order_by(Message.due_at)).first()
+    params = {"conversation": conversation_id, "exclude": -1 if exclude is None else exclude}
+    row = session.connection().execute(EARLIEST_OPEN_DUE, params).scalar()
     return as_utc(row) if row is not None else None
+
+
+_messages = Message.__table__
+# looked up for every message that joins a conversation: built once, and served by the index
+# ix_messages_conversation_route_due_at (tests/test_migrations.py checks the plan)
+EARLIEST_OPEN_DUE = (
+    select(_messages.c.due_at)
+    .where(_messages.c.conversation_id == bindparam("conversation"), _messages.c.route == "review",
+           _messages.c.status.in_(OPEN_STATUSES), _messages.c.id != bindparam("exclude"))
+    .order_by(_messages.c.due_at).limit(1)
+)
 
 
 def latest_open_only() -> Any:
