@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import console, db, metrics
+from app import console, db, heap, metrics
 from app.api import feedback, health, inbound, messages, models, outbox, stats
 from app.config import Settings, get_settings
 from app.errors import TriageError
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         classifier, model_error = load_active_model(settings.model_dir, engine=app.state.engine)
         app.state.analyzer = Analyzer(settings=settings, classifier=classifier, model_error=model_error)
         metrics.model_loaded(app.state.analyzer.model_version)
+        heap.freeze_loaded()
         app.state.model_watcher = ModelWatcher(app)
         watcher = asyncio.create_task(app.state.model_watcher.run(settings.model_poll_seconds)) if settings.model_poll_seconds > 0 else None
         yield

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app import metrics
+from app import heap, metrics
 from app.services import registry
 from app.services.analysis import Analyzer
 
@@ -51,6 +51,7 @@ class ModelWatcher:
         state.analyzer = Analyzer(settings=settings, classifier=classifier)
         metrics.model_loaded(state.analyzer.model_version, previous=current.model_version)
         log.info("switched from model %s to %s", current.model_version, version)
+        heap.freeze_loaded()
 
     async def run(self, every_seconds: float) -> None:
         while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -164,3 +165,14 @@ def test_messages_posted_together_are_each_committed_and_answered(client, api_ke
     with Session(engine) as session:
         stored = session.exec(select(Message.id, Message.external_id).where(Message.external_id.like("together-%"))).all()
     assert {f"together-{n}": results[n] for n in range(12)} == {external: id_ for id_, external in stored}
+
+
+def test_the_loaded_model_is_kept_out_of_the_garbage_collectors_way(settings):
+    """Full collections walked the model's objects on every request burst (100 ms pauses)."""
+    import gc
+
+    from app.main import create_app
+
+    gc.unfreeze()
+    with TestClient(create_app(settings)):
+        assert gc.get_freeze_count() > 10_000
