@@ -68,7 +68,6 @@ def require_role(*roles: str) -> Callable[..., ApiKey]:
 
     async def dependency(
         request: Request,
-        session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
         if credentials is None or not credentials.credentials:
@@ -78,7 +77,7 @@ def require_role(*roles: str) -> Callable[..., ApiKey]:
         if known is not None:  # checked within the last few seconds: no database round trip
             key = known or None
         else:
-            key = await run_in_threadpool(keys.authenticate, session=session, key=credentials.credentials, cache=cache)
+            key = await run_in_threadpool(_look_up, request, credentials.credentials)
         if key is None:
             raise Unauthorized("unknown or revoked API key")
         if not keys.allows(key.role, roles):
@@ -87,6 +86,12 @@ def require_role(*roles: str) -> Callable[..., ApiKey]:
         return key
 
     return dependency
+
+
+def _look_up(request: Request, key: str) -> ApiKey | None:
+    # its own short session: most requests find their key in the cache and need no session at all
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        return keys.authenticate(session=session, key=key, cache=request.app.state.key_cache)
 
 
 IngestKey = Annotated[ApiKey, Depends(require_role("ingest"))]
