@@ -14,7 +14,8 @@ from sqlmodel import Session, create_engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-_LOCK_WAIT_MS = 10_000
+# how long a write waits for another process holding SQLite's write lock before it fails (503)
+LOCK_WAIT_SECONDS = 10.0
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI objects)
@@ -23,7 +24,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI o
         # once per database file (the mode stays), and it needs the lock: wait for it even on
         # the writer's connections, which otherwise never wait inside SQLite
         busy_timeout = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
-        cursor.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_SECONDS * 1000)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
     cursor.execute("PRAGMA synchronous=FULL")  # a 2xx means the row is on disk

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.db import WriteLockBusy
+from app.db import LOCK_WAIT_SECONDS, WriteLockBusy
 from app.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,14 @@ class GroupWriter:
     def stop(self) -> None:
         """Finish what was handed over, then stop."""
 
+    @staticmethod
+    def _fail(group: list[tuple[Job, Any]], exc: BaseException) -> None:
+        """The group's commit (or connection) failed: nothing of it is stored; every caller hears why."""
+        log.warning("group of %d writes failed: %s", len(group), type(exc).__name__)
+        for _, future in group:
+            if not future.done():
+                future.set_exception(exc)
+
     def _together(self, jobs: list[Job]) -> list[Outcome]:
         """All jobs in one transaction; if one fails, all again, each in its own savepoint.
         Raises WriteLockBusy, before running any job, when another process holds SQLite's lock."""
@@ -92,7 +100,7 @@ class GroupWriter:
 class LoopWriter(GroupWriter):
     """SQLite: groups written on the event loop, between requests."""
 
-    LOCK_WAIT_SECONDS = 10.0
+    LOCK_WAIT_SECONDS = LOCK_WAIT_SECONDS
     FIRST_PAUSE, LONGEST_PAUSE = 0.0002, 0.005
 
     def __init__(self, engine: Engine, *, max_group: int = 64, wait_seconds: float = 30.0) -> None:
@@ -161,13 +169,6 @@ class LoopWriter(GroupWriter):
         elif self._scheduled is None:
             self._scheduled = asyncio.get_running_loop().call_later(delay, self._flush)
 
-    @staticmethod
-    def _fail(group: list[tuple[Job, asyncio.Future]], exc: BaseException) -> None:
-        log.warning("group of %d writes failed: %s", len(group), type(exc).__name__)
-        for _, future in group:
-            if not future.done():
-                future.set_exception(exc)
-
 
 class ThreadWriter(GroupWriter):
     """PostgreSQL: groups written by one thread per process."""
@@ -224,11 +225,8 @@ class ThreadWriter(GroupWriter):
     def _write(self, group: list[tuple[Job, Future]]) -> None:
         try:
             outcomes = self._together([job for job, _ in group])
-        except Exception as exc:  # the commit (or the connection) failed: nothing of the group is stored
-            log.warning("group of %d writes failed: %s", len(group), type(exc).__name__)
-            for _, future in group:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception as exc:  # the commit (or the connection) failed
+            self._fail(group, exc)
             return
         for (_, future), (value, error) in zip(group, outcomes):
             if error is not None:

@@ -65,17 +65,6 @@ def _by_headers(session: Session, ids: list[str]) -> Conversation | None:
     return session.get(Conversation, earlier) if earlier is not None else None
 
 
-def _by_order(session: Session, sender_email: str, order_id: str | None, at: datetime) -> Conversation | None:
-    if not order_id:
-        return None
-    return session.exec(
-        select(Conversation)
-        .where(Conversation.sender_email == sender_email, Conversation.order_id == order_id,
-               Conversation.last_message_at >= at - SAME_ORDER_WINDOW)
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-    ).first()
-
-
 def messages_in(*, session: Session, conversation_id: int | None, exclude: int | None = None) -> list[Message]:
     """The conversation's messages, oldest first."""
     if conversation_id is None:
